@@ -1,0 +1,132 @@
+//! The command line (clap derive). The flags here are a contract documented in README.md.
+
+use crate::report::Format;
+use crate::suite::Environment;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "assay",
+    version,
+    about = "Data-quality and regression tests for the SQL behind an analytics API"
+)]
+pub struct Cli {
+    /// Run as if started in DIR (the suite root, holding assay.yaml).
+    #[arg(short = 'C', long = "directory", global = true, value_name = "DIR")]
+    pub directory: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the suite (the default command).
+    Run(RunArgs),
+    /// List checks and their parameter sets.
+    List(SelectArgs),
+    /// Load and check every file without a database.
+    Validate(ValidateArgs),
+    /// Show pending snapshot changes (.snap.new) as diffs.
+    Review(SnapshotArgs),
+    /// Keep pending snapshots (.snap.new replaces .snap).
+    Accept(SnapshotArgs),
+    /// Discard pending snapshots.
+    Reject(SnapshotArgs),
+}
+
+#[derive(Debug, Args, Default, Clone)]
+pub struct SelectArgs {
+    /// Only checks whose name matches (glob with * or ?, otherwise substring).
+    #[arg(long, value_name = "PATTERN")]
+    pub filter: Option<String>,
+    /// Only checks carrying this tag (repeatable: all must match).
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Args, Default, Clone)]
+pub struct ValidateArgs {
+    /// Read query files from DIR instead of the suite's endpoint SQL directory.
+    #[arg(long, value_name = "DIR")]
+    pub sql_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Default, Clone)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Units run at once (default: number of CPUs).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Run against this existing database instead of starting one (read-only).
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Read query files from DIR (same relative names): old vs new SQL through one gate.
+    #[arg(long, value_name = "DIR")]
+    pub sql_dir: Option<PathBuf>,
+    /// Report format, optionally with a file: human, json=out.json, junit=junit.xml, markdown (repeatable).
+    #[arg(long = "format", value_name = "FORMAT[=FILE]")]
+    pub formats: Vec<String>,
+    /// Write the (single) --format report to FILE.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Timed runs per query and parameter set (after one warm-up run).
+    #[arg(long, value_name = "N")]
+    pub timing_runs: Option<u32>,
+    /// Failing rows shown per failed check.
+    #[arg(long, value_name = "N")]
+    pub sample_rows: Option<usize>,
+    /// Which checks apply: fixtures (embedded default) or production (url default).
+    #[arg(long = "env", value_enum, value_name = "ENV")]
+    pub environment: Option<EnvArg>,
+    /// Write differing or new snapshots straight to .snap (they then pass).
+    #[arg(long)]
+    pub accept_snapshots: bool,
+    /// Write .snap.new files even when CI is set.
+    #[arg(long)]
+    pub write_pending: bool,
+    /// Never show a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum EnvArg {
+    Fixtures,
+    Production,
+}
+
+impl From<EnvArg> for Environment {
+    fn from(e: EnvArg) -> Self {
+        match e {
+            EnvArg::Fixtures => Environment::Fixtures,
+            EnvArg::Production => Environment::Production,
+        }
+    }
+}
+
+#[derive(Debug, Args, Default, Clone)]
+pub struct SnapshotArgs {
+    /// Only snapshots whose path contains this text.
+    pub filter: Option<String>,
+}
+
+/// A parsed `--format` value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormatSpec {
+    pub format: Format,
+    pub path: Option<PathBuf>,
+}
+
+pub fn parse_format(s: &str) -> Result<FormatSpec, String> {
+    let (f, p) = match s.split_once('=') {
+        Some((f, p)) if !p.is_empty() => (f, Some(PathBuf::from(p))),
+        Some((f, _)) => (f, None),
+        None => (s, None),
+    };
+    Ok(FormatSpec {
+        format: f.parse()?,
+        path: p,
+    })
+}

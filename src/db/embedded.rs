@@ -1,0 +1,421 @@
+//! The embedded target: a throwaway PostgreSQL cluster made from the server
+//! binaries installed on this machine.
+//!
+//! `initdb` runs once per major version into a cached template; each run copies
+//! the template, starts `postgres` on a free loopback port with a private socket
+//! directory and fsync off, and removes everything when the cluster is dropped
+//! (normal exit, error, Ctrl-C). When assay runs as root the server runs as the
+//! `postgres` user (or `ASSAY_PG_USER`), since Postgres refuses to run as root.
+
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Located server binaries.
+#[derive(Debug, Clone)]
+pub struct PgBinaries {
+    pub bindir: PathBuf,
+    pub major: u32,
+}
+
+fn major_of(bindir: &Path) -> Option<u32> {
+    let out = Command::new(bindir.join("postgres"))
+        .arg("--version")
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    // "postgres (PostgreSQL) 15.18 (Debian ...)"
+    let ver = text
+        .split_whitespace()
+        .find(|w| w.chars().next().is_some_and(|c| c.is_ascii_digit()))?;
+    ver.split('.').next()?.parse().ok()
+}
+
+/// Finds PostgreSQL server binaries: `ASSAY_PG_BINDIR`, the wanted version under
+/// `/usr/lib/postgresql`, `pg_config --bindir`, any version there, then `PATH`.
+pub fn find_binaries(wanted: u32) -> Result<PgBinaries, String> {
+    let mut candidates: Vec<PathBuf> = Vec::new();
+    if let Ok(d) = std::env::var("ASSAY_PG_BINDIR") {
+        candidates.push(PathBuf::from(d));
+    }
+    candidates.push(PathBuf::from(format!("/usr/lib/postgresql/{wanted}/bin")));
+    if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
+        if out.status.success() {
+            candidates.push(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()));
+        }
+    }
+    if let Ok(entries) = std::fs::read_dir("/usr/lib/postgresql") {
+        let mut versions: Vec<PathBuf> = entries.flatten().map(|e| e.path().join("bin")).collect();
+        versions.sort();
+        versions.reverse();
+        candidates.extend(versions);
+    }
+    if let Some(path) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&path) {
+            if dir.join("postgres").is_file() {
+                let real = std::fs::canonicalize(dir.join("postgres")).ok();
+                candidates.push(
+                    real.and_then(|p| p.parent().map(Path::to_path_buf))
+                        .unwrap_or(dir),
+                );
+            }
+        }
+    }
+    let usable: Vec<PgBinaries> = candidates
+        .into_iter()
+        .filter(|d| d.join("postgres").is_file() && d.join("initdb").is_file())
+        .filter_map(|d| major_of(&d).map(|major| PgBinaries { bindir: d, major }))
+        .collect();
+    usable
+        .iter()
+        .find(|b| b.major == wanted)
+        .or(usable.first())
+        .cloned()
+        .ok_or_else(|| {
+            "no PostgreSQL server binaries found (looked at ASSAY_PG_BINDIR, /usr/lib/postgresql/*/bin, \
+             pg_config --bindir and PATH); install the server (e.g. `apt-get install postgresql`) \
+             or use --database-url"
+                .to_string()
+        })
+}
+
+/// The uid/gid to run the server as: ourselves, or the postgres user when root.
+fn server_identity() -> Result<Option<(u32, u32)>, String> {
+    if !nix::unistd::geteuid().is_root() {
+        return Ok(None);
+    }
+    let name = std::env::var("ASSAY_PG_USER").unwrap_or_else(|_| "postgres".into());
+    match nix::unistd::User::from_name(&name) {
+        Ok(Some(u)) => Ok(Some((u.uid.as_raw(), u.gid.as_raw()))),
+        _ => Err(format!(
+            "running as root, and PostgreSQL refuses to run as root, but there is no `{name}` user \
+             to run it as; create one (`useradd postgres`) or set ASSAY_PG_USER"
+        )),
+    }
+}
+
+fn chown_tree(path: &Path, ident: Option<(u32, u32)>) -> std::io::Result<()> {
+    let Some((uid, gid)) = ident else {
+        return Ok(());
+    };
+    for e in walkdir::WalkDir::new(path) {
+        let e = e.map_err(std::io::Error::other)?;
+        std::os::unix::fs::lchown(e.path(), Some(uid), Some(gid))?;
+    }
+    Ok(())
+}
+
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    for e in walkdir::WalkDir::new(from) {
+        let e = e.map_err(std::io::Error::other)?;
+        let rel = e
+            .path()
+            .strip_prefix(from)
+            .expect("walkdir yields children");
+        let target = to.join(rel);
+        if e.file_type().is_dir() {
+            std::fs::create_dir_all(&target)?;
+            std::fs::set_permissions(&target, e.metadata()?.permissions())?;
+        } else if e.file_type().is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(e.path())?, &target)?;
+        } else {
+            std::fs::copy(e.path(), &target)?;
+        }
+    }
+    Ok(())
+}
+
+/// Where templates are cached: `ASSAY_CACHE_DIR`, `$XDG_CACHE_HOME/assay`, `~/.cache/assay`.
+pub fn cache_dir() -> PathBuf {
+    if let Ok(d) = std::env::var("ASSAY_CACHE_DIR") {
+        return PathBuf::from(d);
+    }
+    if let Ok(d) = std::env::var("XDG_CACHE_HOME") {
+        return PathBuf::from(d).join("assay");
+    }
+    match std::env::var("HOME") {
+        Ok(h) => PathBuf::from(h).join(".cache").join("assay"),
+        Err(_) => std::env::temp_dir().join("assay-cache"),
+    }
+}
+
+fn run_as(cmd: &mut Command, ident: Option<(u32, u32)>) {
+    if let Some((uid, gid)) = ident {
+        cmd.uid(uid).gid(gid);
+    }
+}
+
+/// Makes (once) and returns the template data directory for these binaries.
+fn template(bins: &PgBinaries, ident: Option<(u32, u32)>) -> Result<PathBuf, String> {
+    let dir = cache_dir().join(format!("pg{}-template", bins.major));
+    let data = dir.join("data");
+    if data.join("PG_VERSION").is_file() {
+        return Ok(data);
+    }
+    std::fs::create_dir_all(cache_dir()).map_err(|e| format!("cannot create cache dir: {e}"))?;
+    // initdb into a temp dir the server user can write, then move into the cache.
+    let work = tempfile::Builder::new()
+        .prefix("assay-initdb-")
+        .tempdir()
+        .map_err(|e| format!("cannot create temp dir: {e}"))?;
+    chown_tree(work.path(), ident).map_err(|e| format!("cannot chown temp dir: {e}"))?;
+    let work_data = work.path().join("data");
+    let mut cmd = Command::new(bins.bindir.join("initdb"));
+    cmd.args(["-D"])
+        .arg(&work_data)
+        .args([
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
+        ])
+        .current_dir(work.path())
+        .stdin(Stdio::null());
+    run_as(&mut cmd, ident);
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot run initdb: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "initdb failed: {}{}",
+            String::from_utf8_lossy(&out.stderr),
+            String::from_utf8_lossy(&out.stdout)
+        ));
+    }
+    let staging = cache_dir().join(format!("pg{}-template.{}", bins.major, std::process::id()));
+    let _ = std::fs::remove_dir_all(&staging);
+    copy_tree(work.path(), &staging).map_err(|e| format!("cannot fill template cache: {e}"))?;
+    // Another process may have won the race; theirs is as good as ours.
+    if std::fs::rename(&staging, &dir).is_err() {
+        let _ = std::fs::remove_dir_all(&staging);
+    }
+    if data.join("PG_VERSION").is_file() {
+        Ok(data)
+    } else {
+        Err(format!("template cluster missing at {}", data.display()))
+    }
+}
+
+fn free_port() -> Result<u16, String> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| format!("cannot find a free port: {e}"))
+}
+
+/// A running throwaway cluster. Dropping it stops the server and deletes its files.
+pub struct EmbeddedCluster {
+    pub port: u16,
+    pub major: u32,
+    run_dir: Option<tempfile::TempDir>,
+    child: Option<Child>,
+}
+
+impl EmbeddedCluster {
+    /// Copies the template and starts the server; returns once it accepts connections.
+    pub async fn start(wanted_major: u32) -> Result<EmbeddedCluster, String> {
+        sweep_orphans();
+        let bins = find_binaries(wanted_major)?;
+        let ident = server_identity()?;
+        let template = template(&bins, ident)?;
+        let run_dir = tempfile::Builder::new()
+            .prefix("assay-pg-")
+            .tempdir()
+            .map_err(|e| format!("cannot create run dir: {e}"))?;
+        std::fs::write(
+            run_dir.path().join("owner.pid"),
+            std::process::id().to_string(),
+        )
+        .map_err(|e| format!("cannot write run dir: {e}"))?;
+        let data = run_dir.path().join("data");
+        copy_tree(&template, &data).map_err(|e| format!("cannot copy template cluster: {e}"))?;
+        std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| format!("cannot set permissions: {e}"))?;
+        chown_tree(run_dir.path(), ident).map_err(|e| format!("cannot chown run dir: {e}"))?;
+
+        let mut last_err = String::new();
+        for _attempt in 0..3 {
+            let port = free_port()?;
+            let log_path = run_dir.path().join("postgres.log");
+            let log =
+                std::fs::File::create(&log_path).map_err(|e| format!("cannot create log: {e}"))?;
+            let log2 = log.try_clone().map_err(|e| e.to_string())?;
+            let mut cmd = Command::new(bins.bindir.join("postgres"));
+            cmd.arg("-D")
+                .arg(&data)
+                .args(["-p", &port.to_string(), "-k"])
+                .arg(run_dir.path())
+                .args([
+                    "-c",
+                    "listen_addresses=127.0.0.1",
+                    "-c",
+                    "fsync=off",
+                    "-c",
+                    "synchronous_commit=off",
+                    "-c",
+                    "full_page_writes=off",
+                    "-c",
+                    "max_connections=64",
+                    "-c",
+                    "max_wal_size=1GB",
+                    "-c",
+                    "logging_collector=off",
+                ])
+                .current_dir(run_dir.path())
+                .stdin(Stdio::null())
+                .stdout(log)
+                .stderr(log2)
+                .process_group(0);
+            run_as(&mut cmd, ident);
+            // SAFETY: prctl is async-signal-safe; the closure allocates nothing.
+            unsafe {
+                cmd.pre_exec(|| {
+                    // If assay dies without cleaning up, the server stops too.
+                    nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGINT)
+                        .map_err(std::io::Error::from)
+                });
+            }
+            let child = cmd
+                .spawn()
+                .map_err(|e| format!("cannot start postgres: {e}"))?;
+            let mut cluster = EmbeddedCluster {
+                port,
+                major: bins.major,
+                run_dir: None,
+                child: Some(child),
+            };
+            match cluster.wait_ready(&log_path).await {
+                Ok(()) => {
+                    cluster.run_dir = Some(run_dir);
+                    return Ok(cluster);
+                }
+                Err(e) => {
+                    cluster.stop_blocking();
+                    last_err = e;
+                    if !last_err.contains("could not bind") && !last_err.contains("already in use")
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+        Err(last_err)
+    }
+
+    async fn wait_ready(&mut self, log_path: &Path) -> Result<(), String> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(child) = self.child.as_mut() {
+                if let Ok(Some(status)) = child.try_wait() {
+                    let log = std::fs::read_to_string(log_path).unwrap_or_default();
+                    return Err(format!(
+                        "postgres exited during start-up ({status}):\n{}",
+                        tail(&log, 15)
+                    ));
+                }
+            }
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+                .await
+                .is_ok()
+            {
+                let log = std::fs::read_to_string(log_path).unwrap_or_default();
+                if log.contains("ready to accept connections") {
+                    return Ok(());
+                }
+            }
+            if Instant::now() > deadline {
+                let log = std::fs::read_to_string(log_path).unwrap_or_default();
+                return Err(format!(
+                    "postgres did not become ready within 60 s:\n{}",
+                    tail(&log, 15)
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Stops the server (fast shutdown, then kill) and removes its files.
+    pub fn stop_blocking(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT);
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                match child.try_wait() {
+                    Ok(Some(_)) | Err(_) => break,
+                    Ok(None) if Instant::now() > deadline => {
+                        let _ = child.kill();
+                        let _ = child.wait();
+                        break;
+                    }
+                    Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        }
+        if let Some(dir) = self.run_dir.take() {
+            let _ = dir.close();
+        }
+    }
+
+    pub fn label(&self) -> String {
+        format!(
+            "embedded PostgreSQL {} on 127.0.0.1:{}",
+            self.major, self.port
+        )
+    }
+}
+
+impl Drop for EmbeddedCluster {
+    fn drop(&mut self) {
+        self.stop_blocking();
+    }
+}
+
+fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// Removes run directories left by an assay process that no longer exists
+/// (killed with SIGKILL, say), stopping any server still running in them.
+fn sweep_orphans() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        if !name.to_string_lossy().starts_with("assay-pg-") {
+            continue;
+        }
+        let dir = e.path();
+        let owner = std::fs::read_to_string(dir.join("owner.pid"))
+            .ok()
+            .and_then(|s| s.trim().parse::<i32>().ok());
+        let Some(owner) = owner else { continue };
+        if pid_alive(owner) {
+            continue;
+        }
+        if let Some(pm) = std::fs::read_to_string(dir.join("data/postmaster.pid"))
+            .ok()
+            .and_then(|s| s.lines().next().and_then(|l| l.trim().parse::<i32>().ok()))
+        {
+            if pid_alive(pm) {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pm),
+                    nix::sys::signal::Signal::SIGQUIT,
+                );
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+fn pid_alive(pid: i32) -> bool {
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
+}

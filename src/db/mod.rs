@@ -1,0 +1,133 @@
+//! Databases assay runs against: where they come from, how to reach them, how
+//! to load fixtures into them, and how rows become cells.
+
+pub mod decode;
+pub mod embedded;
+pub mod setup;
+pub mod url;
+
+use crate::suite::Environment;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use std::time::Duration;
+
+/// Which kind of target a run uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetSpec {
+    /// Start a throwaway cluster from local server binaries (the default).
+    Embedded,
+    /// An existing database; strictly read-only.
+    Url(String),
+}
+
+/// A connected database, plus whatever keeps it alive.
+pub struct Database {
+    pub pool: PgPool,
+    /// Host, port and database; never credentials.
+    pub label: String,
+    pub environment: Environment,
+    /// True for databases assay did not create: never seeded, never written.
+    pub external: bool,
+    cluster: Option<embedded::EmbeddedCluster>,
+}
+
+impl Database {
+    /// Starts or reaches the target. Errors are infrastructure errors.
+    pub async fn open(
+        spec: &TargetSpec,
+        postgres_major: u32,
+        pool_size: u32,
+    ) -> Result<Database, String> {
+        match spec {
+            TargetSpec::Embedded => {
+                let cluster = embedded::EmbeddedCluster::start(postgres_major).await?;
+                let opts = PgConnectOptions::new()
+                    .host("127.0.0.1")
+                    .port(cluster.port)
+                    .username("postgres")
+                    .database("postgres");
+                let pool = pool(opts, pool_size).await?;
+                Ok(Database {
+                    pool,
+                    label: cluster.label(),
+                    environment: Environment::Fixtures,
+                    external: false,
+                    cluster: Some(cluster),
+                })
+            }
+            TargetSpec::Url(u) => {
+                let opts = url::options(u)?;
+                let label = url::label(&opts);
+                let pool = pool(opts, pool_size)
+                    .await
+                    .map_err(|e| url::redact(&format!("cannot connect to {label}: {e}")))?;
+                Ok(Database {
+                    pool,
+                    label,
+                    environment: Environment::Production,
+                    external: true,
+                    cluster: None,
+                })
+            }
+        }
+    }
+
+    /// Closes connections and stops an embedded server.
+    pub async fn close(mut self) {
+        self.pool.close().await;
+        if let Some(mut c) = self.cluster.take() {
+            c.stop_blocking();
+        }
+    }
+}
+
+async fn pool(opts: PgConnectOptions, size: u32) -> Result<PgPool, String> {
+    PgPoolOptions::new()
+        .max_connections(size.max(1))
+        .acquire_timeout(Duration::from_secs(30))
+        .connect_with(opts)
+        .await
+        .map_err(|e| describe_error(&e).0)
+}
+
+/// A readable message for a sqlx error, and the 1-based character position
+/// Postgres gave for it, if any.
+pub fn describe_error(e: &sqlx::Error) -> (String, Option<usize>) {
+    match e {
+        sqlx::Error::Database(db) => {
+            let pg = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>();
+            let mut msg = db.message().to_string();
+            let mut pos = None;
+            if let Some(pg) = pg {
+                if let Some(d) = pg.detail() {
+                    msg.push_str(&format!(" ({d})"));
+                }
+                if let Some(h) = pg.hint() {
+                    msg.push_str(&format!("; hint: {h}"));
+                }
+                if let Some(sqlx::postgres::PgErrorPosition::Original(p)) = pg.position() {
+                    pos = Some(p);
+                }
+                msg = format!("{msg} [SQLSTATE {}]", pg.code());
+            }
+            (msg, pos)
+        }
+        other => (url::redact(&other.to_string()), None),
+    }
+}
+
+/// True for errors that mean the database went away rather than the query being wrong.
+pub fn is_connection_error(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Protocol(_) | sqlx::Error::Tls(_) => true,
+        sqlx::Error::Database(db) => {
+            let code = db.code().map(|c| c.to_string()).unwrap_or_default();
+            // admin shutdown, crash shutdown, cannot connect now, connection failures
+            code.starts_with("08") || code == "57P01" || code == "57P02" || code == "57P03"
+        }
+        _ => false,
+    }
+}

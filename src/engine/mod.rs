@@ -1,0 +1,11 @@
+//! The engine: plans the units of a run, executes them with bounded
+//! concurrency, and emits events for reporters.
+
+pub mod events;
+mod query_unit;
+mod run;
+mod session;
+mod table_unit;
+
+pub use events::{Counts, Event, Reporter, RunSummary, Timing, UnitKind, UnitResult, Verdict};
+pub use run::{run, select_checks, RunOptions, Selection};

@@ -1,0 +1,153 @@
+//! One unit's conversation with the database: every statement runs inside
+//! `BEGIN READ ONLY` with a local `statement_timeout`; a failed statement rolls
+//! the transaction back and the next one starts a fresh transaction.
+
+use crate::db::decode;
+use crate::output::QueryOutput;
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgPool, PgRow};
+use sqlx::{Executor, Postgres, Row};
+use std::time::{Duration, Instant};
+
+pub struct Session {
+    conn: PoolConnection<Postgres>,
+    timeout_ms: u64,
+    in_tx: bool,
+}
+
+/// A failed statement: Postgres's message and position, and whether the
+/// connection itself failed (infrastructure, not the query).
+#[derive(Debug)]
+pub struct StatementError {
+    pub message: String,
+    pub position: Option<usize>,
+    pub connection_lost: bool,
+}
+
+impl From<sqlx::Error> for StatementError {
+    fn from(e: sqlx::Error) -> Self {
+        let (message, position) = crate::db::describe_error(&e);
+        StatementError {
+            message,
+            position,
+            connection_lost: crate::db::is_connection_error(&e),
+        }
+    }
+}
+
+impl Session {
+    pub async fn open(pool: &PgPool, timeout: Duration) -> Result<Session, StatementError> {
+        let conn = pool.acquire().await?;
+        Ok(Session {
+            conn,
+            timeout_ms: timeout.as_millis().max(1) as u64,
+            in_tx: false,
+        })
+    }
+
+    async fn begin(&mut self) -> Result<(), StatementError> {
+        if !self.in_tx {
+            let sql = format!(
+                "BEGIN READ ONLY; SET LOCAL statement_timeout = {}",
+                self.timeout_ms
+            );
+            sqlx::raw_sql(&sql).execute(&mut *self.conn).await?;
+            self.in_tx = true;
+        }
+        Ok(())
+    }
+
+    async fn abort(&mut self) {
+        if self.in_tx {
+            let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *self.conn).await;
+            self.in_tx = false;
+        }
+    }
+
+    /// Runs `sql` with text parameters; returns the decoded output and the wall time.
+    pub async fn query(
+        &mut self,
+        sql: &str,
+        binds: &[Option<String>],
+    ) -> Result<(QueryOutput, Duration), StatementError> {
+        self.begin().await?;
+        let r = self.query_inner(sql, binds).await;
+        if r.is_err() {
+            self.abort().await;
+        }
+        r
+    }
+
+    async fn query_inner(
+        &mut self,
+        sql: &str,
+        binds: &[Option<String>],
+    ) -> Result<(QueryOutput, Duration), StatementError> {
+        let start = Instant::now();
+        let mut q = sqlx::query(sql);
+        for b in binds {
+            q = q.bind(b.clone());
+        }
+        let rows: Vec<PgRow> = q.fetch_all(&mut *self.conn).await?;
+        let elapsed = start.elapsed();
+        let columns = match rows.first() {
+            Some(r) => decode::columns(r.columns()),
+            // No rows, no row metadata: ask Postgres to describe the statement.
+            None => decode::columns((&mut *self.conn).describe(sql).await?.columns()),
+        };
+        let out = decode::decode(columns, &rows).map_err(|m| StatementError {
+            message: m,
+            position: None,
+            connection_lost: false,
+        })?;
+        Ok((out, elapsed))
+    }
+
+    /// Runs `sql` again only to time it; rows are fetched and dropped.
+    pub async fn time(
+        &mut self,
+        sql: &str,
+        binds: &[Option<String>],
+    ) -> Result<Duration, StatementError> {
+        self.begin().await?;
+        let start = Instant::now();
+        let mut q = sqlx::query(sql);
+        for b in binds {
+            q = q.bind(b.clone());
+        }
+        let r = q.fetch_all(&mut *self.conn).await;
+        let elapsed = start.elapsed();
+        match r {
+            Ok(_) => Ok(elapsed),
+            Err(e) => {
+                self.abort().await;
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Fetches every row of a statement whose columns are all readable.
+    pub async fn rows(
+        &mut self,
+        sql: &str,
+        json: Option<&serde_json::Value>,
+    ) -> Result<Vec<PgRow>, StatementError> {
+        self.begin().await?;
+        let mut q = sqlx::query(sql);
+        if let Some(j) = json {
+            q = q.bind(j.clone());
+        }
+        match q.fetch_all(&mut *self.conn).await {
+            Ok(r) => Ok(r),
+            Err(e) => {
+                self.abort().await;
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Ends the unit's transaction (it was read-only: nothing to commit).
+    pub async fn close(mut self) {
+        self.abort().await;
+    }
+}

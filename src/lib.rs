@@ -1,0 +1,14 @@
+//! assay: a data-quality and regression-testing harness for the SQL behind an
+//! analytics API. See ARCHITECTURE.md for the map.
+
+pub mod app;
+pub mod checks;
+pub mod cli;
+pub mod db;
+pub mod engine;
+pub mod error;
+pub mod output;
+pub mod report;
+pub mod snapshot;
+pub mod sql;
+pub mod suite;

@@ -1,0 +1,63 @@
+//! Thin entry point: parse the command line, run the app, map errors to exit codes.
+
+use assay::error::AppError;
+use clap::Parser;
+
+fn main() {
+    // Die quietly on a closed pipe (`assay list | head`) instead of panicking.
+    // SAFETY: resetting a signal disposition to its default before any thread starts.
+    unsafe {
+        let _ = nix::sys::signal::signal(
+            nix::sys::signal::Signal::SIGPIPE,
+            nix::sys::signal::SigHandler::SigDfl,
+        );
+    }
+    let cli = assay::cli::Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            std::process::exit(assay::error::exit_code::INFRASTRUCTURE);
+        }
+    };
+    let code = runtime.block_on(async {
+        let mut sigterm =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(e) => {
+                    return report(AppError::infra(format!(
+                        "cannot install signal handler: {e}"
+                    )))
+                }
+            };
+        // Dropping the app future on a signal drops the database, which stops
+        // an embedded server and removes its files.
+        tokio::select! {
+            r = assay::app::main(cli) => match r {
+                Ok(code) => code,
+                Err(e) => report(e),
+            },
+            _ = tokio::signal::ctrl_c() => {
+                eprintln!("interrupted: stopping");
+                130
+            }
+            _ = sigterm.recv() => {
+                eprintln!("terminated: stopping");
+                143
+            }
+        }
+    });
+    drop(runtime);
+    std::process::exit(code);
+}
+
+fn report(e: AppError) -> i32 {
+    match &e {
+        AppError::Input(_) => eprintln!("{e}"),
+        other => eprintln!("error: {other}"),
+    }
+    e.exit_code()
+}

@@ -1,0 +1,123 @@
+//! JUnit XML: a test suite per check, a test case per parameter set.
+//! Warnings pass (with the warning in system-out), as they never fail a run.
+
+use super::Sink;
+use crate::checks::Status;
+use crate::engine::{Event, Reporter, RunSummary, UnitResult, Verdict};
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::time::Duration;
+
+pub struct JunitReporter {
+    out: Sink,
+    results: Vec<UnitResult>,
+    summary: Option<RunSummary>,
+}
+
+impl JunitReporter {
+    pub fn new(out: Sink) -> Self {
+        JunitReporter {
+            out,
+            results: Vec::new(),
+            summary: None,
+        }
+    }
+}
+
+fn failure_text(r: &UnitResult) -> String {
+    let mut s = String::new();
+    for o in r
+        .outcomes
+        .iter()
+        .filter(|o| matches!(o.status, Status::Fail | Status::Error))
+    {
+        s.push_str(&format!(
+            "{} {} {}: {}\n",
+            o.status.label(),
+            o.severity,
+            o.name,
+            o.message
+        ));
+        for d in &o.details {
+            s.push_str(&format!("    {d}\n"));
+        }
+    }
+    s
+}
+
+fn case(r: &UnitResult) -> TestCase {
+    let first_bad = r
+        .outcomes
+        .iter()
+        .find(|o| matches!(o.status, Status::Fail | Status::Error));
+    let status = match r.verdict {
+        Verdict::Pass | Verdict::Warn => TestCaseStatus::success(),
+        Verdict::Skip => {
+            let mut s = TestCaseStatus::skipped();
+            if let Some(o) = r.outcomes.first() {
+                s.set_message(o.message.clone());
+            }
+            s
+        }
+        Verdict::Fail | Verdict::Error => {
+            let kind = if r.verdict == Verdict::Fail {
+                NonSuccessKind::Failure
+            } else {
+                NonSuccessKind::Error
+            };
+            let mut s = TestCaseStatus::non_success(kind);
+            if let Some(o) = first_bad {
+                s.set_message(format!("{}: {}", o.name, o.message));
+                s.set_type(o.kind.clone());
+            }
+            s.set_description(failure_text(r));
+            s
+        }
+    };
+    let name = if r.param_set.is_empty() {
+        r.check.clone()
+    } else {
+        r.param_set.clone()
+    };
+    let mut tc = TestCase::new(name, status);
+    tc.set_classname(r.check.clone());
+    if let Some(t) = &r.timing {
+        tc.set_time(Duration::from_secs_f64(t.p50_ms / 1000.0));
+    }
+    if r.verdict == Verdict::Warn {
+        tc.set_system_out(format!("warning:\n{}", failure_text(r)));
+    }
+    tc
+}
+
+impl Reporter for JunitReporter {
+    fn on_event(&mut self, event: &Event<'_>) {
+        match event {
+            Event::UnitFinished(r) => self.results.push((*r).clone()),
+            Event::RunFinished(s) => self.summary = Some((*s).clone()),
+            Event::RunStarted { .. } => {}
+        }
+    }
+    fn finish(&mut self) -> std::io::Result<()> {
+        let Some(summary) = &self.summary else {
+            return Ok(());
+        };
+        let mut report = Report::new(format!("assay: {}", summary.suite));
+        let mut suites: BTreeMap<&str, Vec<&UnitResult>> = BTreeMap::new();
+        for r in super::sorted(&self.results) {
+            suites.entry(r.check.as_str()).or_default().push(r);
+        }
+        for (name, results) in suites {
+            let mut ts = TestSuite::new(name);
+            for r in results {
+                ts.add_test_case(case(r));
+            }
+            report.add_test_suite(ts);
+        }
+        let xml = report.to_string().map_err(std::io::Error::other)?;
+        self.out.write_all(xml.as_bytes())?;
+        self.out.write_all(b"\n")?;
+        self.out.flush()
+    }
+}

@@ -1,0 +1,112 @@
+//! Markdown for a CI step summary: the verdict, what failed and why, and a
+//! per-check table with the slowest p95.
+
+use super::Sink;
+use crate::checks::Status;
+use crate::engine::{Event, Reporter, RunSummary, UnitResult, Verdict};
+use std::collections::BTreeMap;
+use std::io::Write;
+
+pub struct MarkdownReporter {
+    out: Sink,
+    results: Vec<UnitResult>,
+    summary: Option<RunSummary>,
+}
+
+impl MarkdownReporter {
+    pub fn new(out: Sink) -> Self {
+        MarkdownReporter {
+            out,
+            results: Vec::new(),
+            summary: None,
+        }
+    }
+}
+
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+impl Reporter for MarkdownReporter {
+    fn on_event(&mut self, event: &Event<'_>) {
+        match event {
+            Event::UnitFinished(r) => self.results.push((*r).clone()),
+            Event::RunFinished(s) => self.summary = Some((*s).clone()),
+            Event::RunStarted { .. } => {}
+        }
+    }
+    fn finish(&mut self) -> std::io::Result<()> {
+        let Some(s) = &self.summary else {
+            return Ok(());
+        };
+        let c = &s.counts;
+        let ok = c.failed + c.errored == 0 && s.input_errors.is_empty();
+        let mut md = String::new();
+        md.push_str(&format!(
+            "## assay: {} {}\n\n",
+            s.suite,
+            if ok { "passed" } else { "FAILED" }
+        ));
+        md.push_str(&format!(
+            "Target: {} ({}). {} units: **{} passed**, **{} failed**, {} errors, {} warnings, {} skipped.\n\n",
+            s.target, s.environment, c.total(), c.passed, c.failed, c.errored, c.warned, c.skipped
+        ));
+        for e in &s.input_errors {
+            md.push_str(&format!("- input error: `{}`\n", cell(e)));
+        }
+        let sorted = super::sorted(&self.results);
+        let problems: Vec<&&UnitResult> = sorted
+            .iter()
+            .filter(|r| !matches!(r.verdict, Verdict::Pass | Verdict::Skip))
+            .collect();
+        if !problems.is_empty() {
+            md.push_str("### Problems\n\n| verdict | check | parameter set | expectation | message |\n|---|---|---|---|---|\n");
+            for r in problems {
+                for o in r
+                    .outcomes
+                    .iter()
+                    .filter(|o| matches!(o.status, Status::Fail | Status::Error))
+                {
+                    md.push_str(&format!(
+                        "| {} | `{}` | {} | {} | {} |\n",
+                        r.verdict.label(),
+                        r.check,
+                        cell(&r.param_set),
+                        cell(&o.name),
+                        cell(&o.message)
+                    ));
+                }
+            }
+            md.push('\n');
+        }
+        md.push_str("### Checks\n\n| check | units | verdict | worst p95 (ms) | budget (ms) |\n|---|---|---|---|---|\n");
+        let mut by_check: BTreeMap<&str, Vec<&UnitResult>> = BTreeMap::new();
+        for r in &sorted {
+            by_check.entry(r.check.as_str()).or_default().push(r);
+        }
+        for (name, rs) in by_check {
+            let worst = rs.iter().map(|r| r.verdict).max().unwrap_or(Verdict::Pass);
+            let p95 = rs
+                .iter()
+                .filter_map(|r| r.timing.as_ref())
+                .map(|t| t.p95_ms)
+                .fold(None, |a: Option<f64>, b| Some(a.map_or(b, |a| a.max(b))));
+            let budget = rs
+                .iter()
+                .filter_map(|r| r.timing.as_ref())
+                .map(|t| t.budget_ms)
+                .next();
+            md.push_str(&format!(
+                "| `{name}` | {} | {} | {} | {} |\n",
+                rs.len(),
+                worst.label(),
+                p95.map(|p| format!("{p:.1}")).unwrap_or_else(|| "-".into()),
+                budget
+                    .map(|b| format!("{b:.0}"))
+                    .unwrap_or_else(|| "-".into())
+            ));
+        }
+        self.out.write_all(md.as_bytes())?;
+        self.out.flush()
+    }
+}

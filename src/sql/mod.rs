@@ -1,0 +1,17 @@
+//! SQL text helpers: named-parameter rewriting and statement inspection.
+
+pub mod named_params;
+
+pub use named_params::{
+    line_of_position, rewrite, scan, strip_trailing_semicolon, ParamRef, Rewritten, Scan,
+};
+
+/// Quotes an identifier for Postgres (`"na""me"`).
+pub fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Quotes a string literal for Postgres (`'it''s'`).
+pub fn quote_literal(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
+}

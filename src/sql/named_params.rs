@@ -1,0 +1,341 @@
+//! Finds `:name` parameters in SQL and rewrites them to `$n::type`.
+//!
+//! A small lexer skips what must never be read as a parameter: string literals
+//! ('...', E'...' with backslash escapes), quoted identifiers ("..."), dollar
+//! quotes ($tag$...$tag$), line and (nested) block comments, and `::` casts.
+//! Rewriting never adds or removes a newline, so a line number reported by
+//! Postgres for the rewritten text is the line in the original file.
+
+use std::collections::BTreeMap;
+
+/// One occurrence of `:name` in the text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParamRef {
+    pub name: String,
+    /// Byte offset of the `:`.
+    pub offset: usize,
+    /// 1-based line of the occurrence.
+    pub line: usize,
+}
+
+/// What the lexer learned about a statement.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Scan {
+    pub params: Vec<ParamRef>,
+    /// `ORDER BY` at parenthesis depth 0: the statement declares its row order.
+    pub top_level_order_by: bool,
+    /// Byte offsets of `;` at depth 0 that are followed by more SQL.
+    pub extra_statements: usize,
+    /// Set when a literal, identifier, dollar quote or comment is not closed.
+    pub unterminated: Option<&'static str>,
+}
+
+fn is_ident_start(c: u8) -> bool {
+    c.is_ascii_alphabetic() || c == b'_' || c >= 0x80
+}
+fn is_ident_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80
+}
+
+/// Scans SQL text for named parameters and statement structure.
+pub fn scan(sql: &str) -> Scan {
+    let b = sql.as_bytes();
+    let n = b.len();
+    let mut i = 0;
+    let mut line = 1;
+    let mut depth: i32 = 0;
+    let mut out = Scan::default();
+    let mut prev_word: Option<String> = None;
+    let mut pending_semicolon = false;
+
+    // Advances over `len` bytes, counting newlines.
+    macro_rules! skip_to {
+        ($end:expr) => {{
+            let end = $end;
+            line += b[i..end].iter().filter(|&&c| c == b'\n').count();
+            i = end;
+        }};
+    }
+
+    while i < n {
+        let c = b[i];
+        if pending_semicolon && !c.is_ascii_whitespace() {
+            // Something other than whitespace or comments after a top-level `;`.
+            let comment = (c == b'-' && b.get(i + 1) == Some(&b'-'))
+                || (c == b'/' && b.get(i + 1) == Some(&b'*'));
+            if !comment {
+                out.extra_statements += 1;
+                pending_semicolon = false;
+            }
+        }
+        match c {
+            b'\n' => {
+                line += 1;
+                i += 1;
+            }
+            b'-' if b.get(i + 1) == Some(&b'-') => {
+                let end = sql[i..].find('\n').map(|p| i + p).unwrap_or(n);
+                skip_to!(end);
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                let mut level = 0;
+                let mut j = i;
+                let mut closed = false;
+                while j < n {
+                    if b[j] == b'/' && b.get(j + 1) == Some(&b'*') {
+                        level += 1;
+                        j += 2;
+                    } else if b[j] == b'*' && b.get(j + 1) == Some(&b'/') {
+                        level -= 1;
+                        j += 2;
+                        if level == 0 {
+                            closed = true;
+                            break;
+                        }
+                    } else {
+                        j += 1;
+                    }
+                }
+                if !closed {
+                    out.unterminated = Some("block comment");
+                }
+                skip_to!(j.min(n));
+            }
+            b'\'' => {
+                // E'...' (escape string) if the previous char is a lone E/e.
+                let escape = i > 0
+                    && (b[i - 1] == b'e' || b[i - 1] == b'E')
+                    && (i < 2 || !is_ident_char(b[i - 2]));
+                let mut j = i + 1;
+                let mut closed = false;
+                while j < n {
+                    if escape && b[j] == b'\\' {
+                        j += 2;
+                        continue;
+                    }
+                    if b[j] == b'\'' {
+                        if b.get(j + 1) == Some(&b'\'') {
+                            j += 2;
+                            continue;
+                        }
+                        closed = true;
+                        j += 1;
+                        break;
+                    }
+                    j += 1;
+                }
+                if !closed {
+                    out.unterminated = Some("string literal");
+                }
+                skip_to!(j.min(n));
+                prev_word = None;
+            }
+            b'"' => {
+                let mut j = i + 1;
+                let mut closed = false;
+                while j < n {
+                    if b[j] == b'"' {
+                        if b.get(j + 1) == Some(&b'"') {
+                            j += 2;
+                            continue;
+                        }
+                        closed = true;
+                        j += 1;
+                        break;
+                    }
+                    j += 1;
+                }
+                if !closed {
+                    out.unterminated = Some("quoted identifier");
+                }
+                skip_to!(j.min(n));
+                prev_word = None;
+            }
+            b'$' => {
+                // $n positional parameter, or a dollar quote $tag$...$tag$.
+                let mut j = i + 1;
+                if j < n && b[j].is_ascii_digit() {
+                    while j < n && b[j].is_ascii_digit() {
+                        j += 1;
+                    }
+                    i = j;
+                    continue;
+                }
+                while j < n && (is_ident_char(b[j]) && b[j] != b'$') {
+                    j += 1;
+                }
+                if j < n && b[j] == b'$' && (j == i + 1 || is_ident_start(b[i + 1])) {
+                    let tag = &sql[i..=j];
+                    match sql[j + 1..].find(tag) {
+                        Some(p) => {
+                            let end = j + 1 + p + tag.len();
+                            skip_to!(end);
+                        }
+                        None => {
+                            out.unterminated = Some("dollar-quoted string");
+                            skip_to!(n);
+                        }
+                    }
+                } else {
+                    i += 1;
+                }
+                prev_word = None;
+            }
+            b':' => {
+                if b.get(i + 1) == Some(&b':') {
+                    // A cast: skip `::` and the type name that follows.
+                    i += 2;
+                    continue;
+                }
+                if i + 1 < n && is_ident_start(b[i + 1]) {
+                    let mut j = i + 1;
+                    while j < n && is_ident_char(b[j]) && b[j] != b'$' {
+                        j += 1;
+                    }
+                    out.params.push(ParamRef {
+                        name: sql[i + 1..j].to_string(),
+                        offset: i,
+                        line,
+                    });
+                    i = j;
+                } else {
+                    i += 1;
+                }
+                prev_word = None;
+            }
+            b'(' | b'[' => {
+                depth += 1;
+                i += 1;
+                prev_word = None;
+            }
+            b')' | b']' => {
+                depth -= 1;
+                i += 1;
+                prev_word = None;
+            }
+            b';' => {
+                if depth == 0 {
+                    pending_semicolon = true;
+                }
+                i += 1;
+                prev_word = None;
+            }
+            c if is_ident_start(c) => {
+                let mut j = i;
+                while j < n && is_ident_char(b[j]) {
+                    j += 1;
+                }
+                let word = sql[i..j].to_ascii_lowercase();
+                if depth == 0 && word == "by" && prev_word.as_deref() == Some("order") {
+                    out.top_level_order_by = true;
+                }
+                prev_word = Some(word);
+                i = j;
+            }
+            c if c.is_ascii_whitespace() => {
+                i += 1;
+            }
+            _ => {
+                i += 1;
+                prev_word = None;
+            }
+        }
+    }
+    out
+}
+
+/// The statement with `:name` replaced by `$n::type`, and the names in `$n` order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rewritten {
+    pub sql: String,
+    pub order: Vec<String>,
+}
+
+/// Rewrites every named parameter found by [`scan`]. `type_of` gives the SQL
+/// type used in the cast; a parameter it does not know is cast to `text`.
+pub fn rewrite(sql: &str, type_of: &BTreeMap<String, String>) -> Rewritten {
+    let scan = scan(sql);
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut order: Vec<String> = Vec::new();
+    let mut last = 0;
+    for p in &scan.params {
+        out.push_str(&sql[last..p.offset]);
+        let idx = match order.iter().position(|n| n == &p.name) {
+            Some(i) => i + 1,
+            None => {
+                order.push(p.name.clone());
+                order.len()
+            }
+        };
+        let ty = type_of.get(&p.name).map(String::as_str).unwrap_or("text");
+        out.push_str(&format!("${idx}::{ty}"));
+        last = p.offset + 1 + p.name.len();
+    }
+    out.push_str(&sql[last..]);
+    Rewritten { sql: out, order }
+}
+
+/// Removes a trailing `;` (and whitespace/comments after it) from one statement.
+pub fn strip_trailing_semicolon(sql: &str) -> &str {
+    let trimmed = sql.trim_end();
+    trimmed
+        .strip_suffix(';')
+        .map(str::trim_end)
+        .unwrap_or(trimmed)
+}
+
+/// The 1-based line of a 1-based character position (as Postgres reports it).
+pub fn line_of_position(sql: &str, position: usize) -> usize {
+    sql.chars()
+        .take(position.saturating_sub(1))
+        .filter(|&c| c == '\n')
+        .count()
+        + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(sql: &str) -> Vec<String> {
+        scan(sql).params.into_iter().map(|p| p.name).collect()
+    }
+
+    #[test]
+    fn finds_parameters_and_skips_the_rest() {
+        let sql = "select ':no', \"a:no\", $x$ :no $x$, $$:no$$, x::date, E'\\':no' -- :no\n\
+                   /* :no /* nested :no */ */ from t where a = :yes and b between :from and :to";
+        assert_eq!(names(sql), vec!["yes", "from", "to"]);
+    }
+
+    #[test]
+    fn rewrites_with_types_and_reuses_positions() {
+        let mut types = BTreeMap::new();
+        types.insert("d".to_string(), "date".to_string());
+        let r = rewrite("select :d, :p, :d - interval '1 day'", &types);
+        assert_eq!(
+            r.sql,
+            "select $1::date, $2::text, $1::date - interval '1 day'"
+        );
+        assert_eq!(r.order, vec!["d", "p"]);
+    }
+
+    #[test]
+    fn detects_order_and_extra_statements() {
+        assert!(scan("select 1 order by 1").top_level_order_by);
+        assert!(!scan("select row_number() over (order by a) from t").top_level_order_by);
+        assert_eq!(scan("select 1; -- end\n").extra_statements, 0);
+        assert_eq!(scan("select 1; select 2").extra_statements, 1);
+        assert_eq!(scan("select 'abc").unterminated, Some("string literal"));
+    }
+
+    #[test]
+    fn lines_are_kept() {
+        let sql = "select\n:a,\n:b";
+        let s = scan(sql);
+        assert_eq!(s.params[1].line, 3);
+        let r = rewrite(sql, &BTreeMap::new());
+        assert_eq!(r.sql.lines().count(), 3);
+        assert_eq!(line_of_position(&r.sql, r.sql.find("$2").unwrap() + 1), 3);
+    }
+}

@@ -1,0 +1,12 @@
+//! The suite: YAML model, strict parsing, validation and error locations.
+
+pub mod duration;
+pub mod load;
+pub mod locate;
+pub mod model;
+pub mod params;
+pub mod raw;
+
+pub use load::{load_config, load_suite, LoadOptions, Loaded, CONFIG_FILE};
+pub use model::*;
+pub use params::{ParamSet, ParamType, ParamValue};

@@ -1,0 +1,345 @@
+//! Typed parameter values, their types, and the expansion of sets and matrices.
+
+use chrono::NaiveDate;
+use serde_yaml_ng::Value as Yaml;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// The SQL type a parameter is cast to (`:x` becomes `$n::<type>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamType {
+    Date,
+    Text,
+    Integer,
+    Numeric,
+    Bool,
+    Timestamp,
+    Timestamptz,
+    TextList,
+    DateList,
+    IntegerList,
+    NumericList,
+}
+
+pub const TYPE_NAMES: &[&str] = &[
+    "date",
+    "text",
+    "integer",
+    "numeric",
+    "bool",
+    "timestamp",
+    "timestamptz",
+    "text[]",
+    "date[]",
+    "integer[]",
+    "numeric[]",
+];
+
+impl ParamType {
+    pub fn parse(s: &str) -> Option<ParamType> {
+        Some(match s.trim().to_ascii_lowercase().as_str() {
+            "date" => ParamType::Date,
+            "text" | "varchar" | "string" => ParamType::Text,
+            "integer" | "int" | "int8" | "bigint" => ParamType::Integer,
+            "numeric" | "decimal" => ParamType::Numeric,
+            "bool" | "boolean" => ParamType::Bool,
+            "timestamp" => ParamType::Timestamp,
+            "timestamptz" => ParamType::Timestamptz,
+            "text[]" => ParamType::TextList,
+            "date[]" => ParamType::DateList,
+            "integer[]" | "int8[]" | "bigint[]" => ParamType::IntegerList,
+            "numeric[]" => ParamType::NumericList,
+            _ => return None,
+        })
+    }
+    /// The SQL spelling used in the rewritten cast.
+    pub fn sql(&self) -> &'static str {
+        match self {
+            ParamType::Date => "date",
+            ParamType::Text => "text",
+            ParamType::Integer => "int8",
+            ParamType::Numeric => "numeric",
+            ParamType::Bool => "bool",
+            ParamType::Timestamp => "timestamp",
+            ParamType::Timestamptz => "timestamptz",
+            ParamType::TextList => "text[]",
+            ParamType::DateList => "date[]",
+            ParamType::IntegerList => "int8[]",
+            ParamType::NumericList => "numeric[]",
+        }
+    }
+    fn element(&self) -> Option<ParamType> {
+        match self {
+            ParamType::TextList => Some(ParamType::Text),
+            ParamType::DateList => Some(ParamType::Date),
+            ParamType::IntegerList => Some(ParamType::Integer),
+            ParamType::NumericList => Some(ParamType::Numeric),
+            _ => None,
+        }
+    }
+    fn list_of(t: ParamType) -> Option<ParamType> {
+        match t {
+            ParamType::Text => Some(ParamType::TextList),
+            ParamType::Date => Some(ParamType::DateList),
+            ParamType::Integer => Some(ParamType::IntegerList),
+            ParamType::Numeric => Some(ParamType::NumericList),
+            _ => None,
+        }
+    }
+}
+
+/// A parameter value as written in YAML, already checked against its type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ParamValue {
+    Null,
+    Bool(bool),
+    Integer(i64),
+    /// Decimal text, validated.
+    Numeric(String),
+    Text(String),
+    Date(NaiveDate),
+    /// Timestamp text, passed to Postgres as written.
+    Timestamp(String),
+    List(Vec<ParamValue>),
+}
+
+impl ParamValue {
+    /// The text sent to Postgres (bound as `text` and cast by the rewritten SQL).
+    pub fn to_sql_text(&self) -> Option<String> {
+        match self {
+            ParamValue::Null => None,
+            ParamValue::List(items) => {
+                let parts: Vec<String> = items
+                    .iter()
+                    .map(|v| match v.to_sql_text() {
+                        None => "NULL".to_string(),
+                        Some(t) => format!("\"{}\"", t.replace('\\', "\\\\").replace('"', "\\\"")),
+                    })
+                    .collect();
+                Some(format!("{{{}}}", parts.join(",")))
+            }
+            other => Some(other.to_string()),
+        }
+    }
+    pub fn is_null(&self) -> bool {
+        matches!(self, ParamValue::Null)
+    }
+    pub fn as_date(&self) -> Option<NaiveDate> {
+        match self {
+            ParamValue::Date(d) => Some(*d),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ParamValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ParamValue::Null => f.write_str("null"),
+            ParamValue::Bool(b) => write!(f, "{b}"),
+            ParamValue::Integer(i) => write!(f, "{i}"),
+            ParamValue::Numeric(n) => f.write_str(n),
+            ParamValue::Text(t) => f.write_str(t),
+            ParamValue::Date(d) => write!(f, "{}", d.format("%Y-%m-%d")),
+            ParamValue::Timestamp(t) => f.write_str(t),
+            ParamValue::List(items) => {
+                f.write_str("[")?;
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{v}")?;
+                }
+                f.write_str("]")
+            }
+        }
+    }
+}
+
+fn looks_like_date(s: &str) -> bool {
+    s.len() == 10 && NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()
+}
+
+/// The type a value has when none is declared.
+pub fn infer_type(v: &Yaml) -> Option<ParamType> {
+    match v {
+        Yaml::Null => None,
+        Yaml::Bool(_) => Some(ParamType::Bool),
+        Yaml::Number(n) if n.is_i64() || n.is_u64() => Some(ParamType::Integer),
+        Yaml::Number(_) => Some(ParamType::Numeric),
+        Yaml::String(s) if looks_like_date(s) => Some(ParamType::Date),
+        Yaml::String(_) => Some(ParamType::Text),
+        Yaml::Sequence(items) => items
+            .iter()
+            .find_map(infer_type)
+            .and_then(ParamType::list_of)
+            .or(Some(ParamType::TextList)),
+        _ => None,
+    }
+}
+
+/// Converts a YAML value to a parameter value of type `ty`, or explains why not.
+pub fn convert(v: &Yaml, ty: ParamType) -> Result<ParamValue, String> {
+    if let Yaml::Null = v {
+        return Ok(ParamValue::Null);
+    }
+    if let Some(elem) = ty.element() {
+        let Yaml::Sequence(items) = v else {
+            return Err(format!(
+                "expected a list for type {}, found {}",
+                ty.sql(),
+                describe(v)
+            ));
+        };
+        return items
+            .iter()
+            .map(|i| convert(i, elem))
+            .collect::<Result<Vec<_>, _>>()
+            .map(ParamValue::List);
+    }
+    let wrong = || {
+        format!(
+            "expected a value of type {}, found {}",
+            type_label(ty),
+            describe(v)
+        )
+    };
+    match ty {
+        ParamType::Date => match v {
+            Yaml::String(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .map(ParamValue::Date)
+                .map_err(|_| format!("`{s}` is not a date; write YYYY-MM-DD, e.g. 2025-10-01")),
+            _ => Err(wrong()),
+        },
+        ParamType::Text => match v {
+            Yaml::String(s) => Ok(ParamValue::Text(s.clone())),
+            Yaml::Number(n) => Ok(ParamValue::Text(n.to_string())),
+            Yaml::Bool(b) => Ok(ParamValue::Text(b.to_string())),
+            _ => Err(wrong()),
+        },
+        ParamType::Integer => match v {
+            Yaml::Number(n) => n.as_i64().map(ParamValue::Integer).ok_or_else(wrong),
+            Yaml::String(s) => s
+                .trim()
+                .parse::<i64>()
+                .map(ParamValue::Integer)
+                .map_err(|_| wrong()),
+            _ => Err(wrong()),
+        },
+        ParamType::Numeric => {
+            let text = match v {
+                Yaml::Number(n) => n.to_string(),
+                Yaml::String(s) => s.trim().to_string(),
+                _ => return Err(wrong()),
+            };
+            text.parse::<bigdecimal::BigDecimal>()
+                .map(|_| ParamValue::Numeric(text.clone()))
+                .map_err(|_| wrong())
+        }
+        ParamType::Bool => match v {
+            Yaml::Bool(b) => Ok(ParamValue::Bool(*b)),
+            _ => Err(wrong()),
+        },
+        ParamType::Timestamp | ParamType::Timestamptz => match v {
+            Yaml::String(s) => Ok(ParamValue::Timestamp(s.clone())),
+            _ => Err(wrong()),
+        },
+        _ => Err(wrong()),
+    }
+}
+
+fn type_label(t: ParamType) -> &'static str {
+    match t {
+        ParamType::Integer => "integer",
+        other => other.sql(),
+    }
+}
+
+fn describe(v: &Yaml) -> String {
+    match v {
+        Yaml::Null => "null".into(),
+        Yaml::Bool(b) => format!("boolean `{b}`"),
+        Yaml::Number(n) => format!("number `{n}`"),
+        Yaml::String(s) => format!("text `{s}`"),
+        Yaml::Sequence(_) => "a list".into(),
+        Yaml::Mapping(_) => "a mapping".into(),
+        Yaml::Tagged(_) => "a tagged value".into(),
+    }
+}
+
+/// One set of parameter values, named.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamSet {
+    pub name: String,
+    pub values: BTreeMap<String, ParamValue>,
+}
+
+impl ParamSet {
+    /// A file-system-safe form of the name, used for snapshot files.
+    pub fn slug(&self) -> String {
+        slugify(&self.name)
+    }
+}
+
+pub fn slugify(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        match c {
+            'a'..='z' | 'A'..='Z' | '0'..='9' | '_' | '-' | '.' => out.push(c),
+            '=' => out.push('-'),
+            ' ' | ',' => out.push('.'),
+            _ => out.push('_'),
+        }
+    }
+    if out.is_empty() {
+        out.push('_');
+    }
+    out
+}
+
+/// Renders a value as it appears in a generated set name.
+pub fn name_part(v: &ParamValue) -> String {
+    match v {
+        ParamValue::List(items) => items.iter().map(name_part).collect::<Vec<_>>().join("+"),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn y(s: &str) -> Yaml {
+        serde_yaml_ng::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn infers_types() {
+        assert_eq!(infer_type(&y("2025-10-01")), Some(ParamType::Date));
+        assert_eq!(infer_type(&y("meta")), Some(ParamType::Text));
+        assert_eq!(infer_type(&y("20")), Some(ParamType::Integer));
+        assert_eq!(infer_type(&y("1.5")), Some(ParamType::Numeric));
+        assert_eq!(infer_type(&y("[a, b]")), Some(ParamType::TextList));
+        assert_eq!(infer_type(&y("null")), None);
+    }
+
+    #[test]
+    fn converts_and_rejects() {
+        assert_eq!(
+            convert(&y("2025-10-01"), ParamType::Date)
+                .unwrap()
+                .to_sql_text()
+                .unwrap(),
+            "2025-10-01"
+        );
+        assert!(convert(&y("2025-13-01"), ParamType::Date).is_err());
+        assert!(convert(&y("abc"), ParamType::Integer).is_err());
+        assert_eq!(
+            convert(&y("[a, 'b\"c', null]"), ParamType::TextList)
+                .unwrap()
+                .to_sql_text()
+                .unwrap(),
+            r#"{"a","b\"c",NULL}"#
+        );
+    }
+}

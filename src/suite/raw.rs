@@ -1,0 +1,329 @@
+//! The YAML documents exactly as written: strict serde structs, no logic.
+//!
+//! Every struct denies unknown fields; `untagged`/`flatten` are avoided so that
+//! serde's errors stay precise (they carry line and column).
+
+use super::duration::HumanDuration;
+use serde::{de, Deserialize, Deserializer};
+use serde_yaml_ng::{Mapping, Value as Yaml};
+use std::collections::BTreeMap;
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Warn,
+    Error,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Warn => "warn",
+            Severity::Error => "error",
+        })
+    }
+}
+
+/// Where a check applies: fixture databases or production (read-only) databases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    Fixtures,
+    Production,
+}
+
+impl fmt::Display for Environment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Environment::Fixtures => "fixtures",
+            Environment::Production => "production",
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    pub name: String,
+    pub postgres_version: Option<u32>,
+    pub paths: Option<RawPaths>,
+    #[serde(default)]
+    pub setup: Vec<RawSetupStep>,
+    pub defaults: Option<RawDefaults>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawPaths {
+    pub checks: Option<String>,
+    pub endpoint_sql: Option<String>,
+    pub snapshots: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSetupStep {
+    pub sql: Option<String>,
+    pub csv: Option<String>,
+    pub table: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawDefaults {
+    pub budget: Option<HumanDuration>,
+    pub severity: Option<Severity>,
+    pub timing_runs: Option<u32>,
+    pub tolerance: Option<f64>,
+    pub sample_rows: Option<usize>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawQueryCheck {
+    pub name: String,
+    pub description: Option<String>,
+    pub endpoint: Option<String>,
+    pub query: String,
+    pub severity: Option<Severity>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub budget: Option<HumanDuration>,
+    pub environments: Option<Vec<Environment>>,
+    pub params: Option<RawParams>,
+    pub expect: Option<RawExpect>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawParams {
+    pub types: Option<BTreeMap<String, String>>,
+    pub sets: Option<Vec<RawParamSet>>,
+    pub matrix: Option<Mapping>,
+    pub fixed: Option<Mapping>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawParamSet {
+    pub name: String,
+    pub values: Mapping,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawExpect {
+    pub columns: Option<Vec<RawColumn>>,
+    pub rows: Option<RawBounds>,
+    #[serde(default)]
+    pub not_null: Vec<String>,
+    #[serde(default)]
+    pub unique: Vec<KeySpec>,
+    #[serde(default)]
+    pub accepted_values: Vec<RawAccepted>,
+    pub order_by: Option<String>,
+    #[serde(default)]
+    pub row_checks: Vec<RawRowCheck>,
+    #[serde(default)]
+    pub aggregate_checks: Vec<RawAggregateCheck>,
+    #[serde(default)]
+    pub reconcile: Vec<RawReconcile>,
+    #[serde(default)]
+    pub relations: Vec<RawRelation>,
+    pub snapshot: Option<RawSnapshot>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawColumn {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub ty: Option<String>,
+    pub nullable: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy)]
+#[serde(deny_unknown_fields)]
+pub struct RawBounds {
+    pub min: Option<u64>,
+    pub max: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAccepted {
+    pub column: String,
+    pub values: Vec<Yaml>,
+    #[serde(default)]
+    pub allow_null: bool,
+    pub severity: Option<Severity>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRowCheck {
+    pub name: String,
+    pub sql: Option<String>,
+    pub left: Option<String>,
+    pub right: Option<String>,
+    pub tolerance: Option<f64>,
+    pub severity: Option<Severity>,
+    pub environments: Option<Vec<Environment>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAggregateCheck {
+    pub name: String,
+    pub sql: String,
+    pub severity: Option<Severity>,
+    pub environments: Option<Vec<Environment>>,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum CompareKind {
+    Scalar,
+    Rows,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReconcile {
+    pub name: String,
+    pub sql: String,
+    pub compare: CompareKind,
+    pub column: Option<String>,
+    pub columns: Option<Vec<String>>,
+    pub tolerance: Option<f64>,
+    #[serde(default)]
+    pub exact: bool,
+    pub severity: Option<Severity>,
+    pub environments: Option<Vec<Environment>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRelation {
+    pub name: String,
+    pub partition: Option<String>,
+    pub subset: Option<String>,
+    pub narrower: Option<Vec<String>>,
+    #[serde(default)]
+    pub total: Yaml,
+    #[serde(default)]
+    pub measures: Vec<String>,
+    #[serde(default)]
+    pub by: Vec<String>,
+    pub columns: Option<Vec<String>>,
+    pub complete: Option<bool>,
+    pub tolerance: Option<f64>,
+    pub severity: Option<Severity>,
+    pub environments: Option<Vec<Environment>>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawSnapshot {
+    pub enabled: Option<bool>,
+    pub precision: Option<u32>,
+    #[serde(default)]
+    pub redact: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTableCheck {
+    pub name: String,
+    pub description: Option<String>,
+    pub table: String,
+    pub severity: Option<Severity>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub environments: Option<Vec<Environment>>,
+    pub checks: Vec<RawTableRule>,
+}
+
+/// One entry of a table check; exactly one rule key must be present.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawTableRule {
+    pub name: Option<String>,
+    pub severity: Option<Severity>,
+    pub row_count: Option<RawBounds>,
+    pub not_null: Option<Vec<String>>,
+    pub unique: Option<Vec<KeySpec>>,
+    pub valid_date: Option<String>,
+    pub pattern: Option<RawPattern>,
+    pub accepted_values: Option<RawTableAccepted>,
+    pub non_negative: Option<Vec<String>>,
+    pub freshness: Option<RawFreshness>,
+    pub metric: Option<RawMetric>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPattern {
+    pub column: String,
+    pub regex: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTableAccepted {
+    pub column: String,
+    pub values: Vec<Yaml>,
+    #[serde(default)]
+    pub allow_null: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFreshness {
+    pub column: String,
+    pub max_age: HumanDuration,
+    pub as_of: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMetric {
+    pub name: Option<String>,
+    pub sql: String,
+    #[serde(rename = "where")]
+    pub filter: Option<String>,
+    pub op: String,
+    pub value: f64,
+    pub severity: Option<Severity>,
+}
+
+/// A key: one column (`sk_lead`) or several (`[platform, campaign_name]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeySpec(pub Vec<String>);
+
+impl<'de> Deserialize<'de> for KeySpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> de::Visitor<'de> for V {
+            type Value = KeySpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a column name or a list of column names")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<KeySpec, E> {
+                Ok(KeySpec(vec![v.to_string()]))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<KeySpec, A::Error> {
+                let mut cols = Vec::new();
+                while let Some(c) = seq.next_element::<String>()? {
+                    cols.push(c);
+                }
+                if cols.is_empty() {
+                    return Err(de::Error::custom("a key needs at least one column"));
+                }
+                Ok(KeySpec(cols))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
