@@ -122,6 +122,13 @@ fn reporters(args: &RunArgs) -> Result<Vec<Box<dyn Reporter>>, AppError> {
         }
         specs[0].path = Some(out.clone());
     }
+    // Reports that all go to files still leave the terminal a human report.
+    if specs.iter().all(|s| s.path.is_some()) {
+        specs.push(cli::FormatSpec {
+            format: Format::Human,
+            path: None,
+        });
+    }
     if specs.iter().filter(|s| s.path.is_none()).count() > 1 {
         return Err(AppError::Usage(
             "only one report can go to standard output; give the others a file (--format junit=junit.xml)".into(),

@@ -35,12 +35,10 @@ fn main() {
             };
         // Dropping the app future on a signal drops the database, which stops
         // an embedded server and removes its files.
+        let ctrl_c = tokio::signal::ctrl_c();
         tokio::select! {
-            r = assay::app::main(cli) => match r {
-                Ok(code) => code,
-                Err(e) => report(e),
-            },
-            _ = tokio::signal::ctrl_c() => {
+            biased;
+            _ = ctrl_c => {
                 eprintln!("interrupted: stopping");
                 130
             }
@@ -48,6 +46,10 @@ fn main() {
                 eprintln!("terminated: stopping");
                 143
             }
+            r = assay::app::main(cli) => match r {
+                Ok(code) => code,
+                Err(e) => report(e),
+            },
         }
     });
     drop(runtime);

@@ -124,16 +124,41 @@ impl fmt::Display for Cell {
     }
 }
 
-/// Orders two cells: numbers numerically, everything else by canonical text; NULL last.
+fn float_key(c: &Cell) -> Option<f64> {
+    match c {
+        Cell::Float(f) => Some(*f),
+        _ => None,
+    }
+}
+
+fn is_number(c: &Cell) -> bool {
+    matches!(c, Cell::Int(_) | Cell::Numeric(_) | Cell::Float(_))
+}
+
+/// Orders two cells: numbers numerically (-Infinity first, +Infinity and NaN
+/// last among numbers), numbers before other values, others by canonical
+/// text; NULL last. A total order.
 pub fn compare_cells(a: &Cell, b: &Cell) -> Ordering {
     match (a, b) {
         (Cell::Null, Cell::Null) => Ordering::Equal,
         (Cell::Null, _) => Ordering::Greater,
         (_, Cell::Null) => Ordering::Less,
-        _ => match (a.as_decimal(), b.as_decimal()) {
+        _ if is_number(a) && is_number(b) => match (a.as_decimal(), b.as_decimal()) {
             (Some(x), Some(y)) => x.cmp(&y),
-            _ => a.canonical().cmp(&b.canonical()),
+            // At least one is a non-finite float.
+            _ => {
+                let rank = |c: &Cell| match float_key(c) {
+                    Some(f) if f == f64::NEG_INFINITY => 0,
+                    Some(f) if f == f64::INFINITY => 2,
+                    Some(f) if f.is_nan() => 3,
+                    _ => 1,
+                };
+                rank(a).cmp(&rank(b))
+            }
         },
+        _ if is_number(a) => Ordering::Less,
+        _ if is_number(b) => Ordering::Greater,
+        _ => a.canonical().cmp(&b.canonical()),
     }
 }
 

@@ -239,14 +239,9 @@ fn subset(
                 .rows
                 .iter()
                 .map(|r| {
-                    idx.iter()
-                        .map(|&i| {
-                            format!(
-                                "{}={}",
-                                cols[idx.iter().position(|&j| j == i).unwrap()],
-                                r[i].canonical()
-                            )
-                        })
+                    cols.iter()
+                        .zip(&idx)
+                        .map(|(c, &i)| format!("{c}={}", r[i].canonical()))
                         .collect::<Vec<_>>()
                         .join(" ")
                 })

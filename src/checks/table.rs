@@ -89,10 +89,14 @@ pub fn sample_statement(check: &TableCheck, rule: &TableRule, n: usize) -> Optio
             .map(|c| quote_ident(c))
             .collect::<Vec<_>>()
             .join(", ");
+        let present = cols
+            .iter()
+            .map(|c| format!("{} is not null", quote_ident(c)))
+            .collect::<Vec<_>>()
+            .join(" and ");
         return Some(format!(
-            "select {key}, count(*) as copies from {} where ({}) is not null group by {key} having count(*) > 1 order by count(*) desc limit {n}",
-            check.table,
-            cols.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(" is not null and ")
+            "select {key}, count(*) as copies from {} where {present} group by {key} having count(*) > 1 order by count(*) desc limit {n}",
+            check.table
         ));
     }
     violation(rule).map(|v| format!("select * from {} where {v} limit {n}", check.table))

@@ -52,7 +52,13 @@ impl HumanDuration {
 impl fmt::Display for HumanDuration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ms = self.0.as_millis();
-        if ms % 1000 == 0 {
+        if ms > 0 && ms % 86_400_000 == 0 {
+            write!(f, "{}d", ms / 86_400_000)
+        } else if ms > 0 && ms % 3_600_000 == 0 {
+            write!(f, "{}h", ms / 3_600_000)
+        } else if ms > 0 && ms % 60_000 == 0 {
+            write!(f, "{}m", ms / 60_000)
+        } else if ms % 1000 == 0 {
             write!(f, "{}s", ms / 1000)
         } else {
             write!(f, "{ms}ms")

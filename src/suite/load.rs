@@ -385,12 +385,17 @@ fn query_check(
                 Ok(pv) => {
                     converted.insert(k.clone(), pv);
                 }
-                Err(m) => errors.push(
-                    err(*line, format!("parameter `{k}` in set `{name}`: {m}")).help(format!(
-                        "declare its type under params.types or give a {} value",
-                        ty.sql()
-                    )),
-                ),
+                Err(m) => {
+                    let at = key_line(text, k, line.unwrap_or(1)).or(*line);
+                    errors.push(
+                        err(at, format!("parameter `{k}` in set `{name}`: {m}")).help(format!(
+                            "declare its type under params.types or give a value of type {}",
+                            params::type_label(ty)
+                        )),
+                    );
+                    // Keep the key so no follow-up "has no value" errors are reported.
+                    converted.insert(k.clone(), ParamValue::Null);
+                }
             }
         }
         sets.push(ParamSet {
@@ -408,45 +413,48 @@ fn query_check(
     // Every :name has a value; every value is used.
     if let Some(s) = &scanned {
         let used: BTreeSet<&str> = s.params.iter().map(|p| p.name.as_str()).collect();
+        let mut first_use: BTreeMap<&str, usize> = BTreeMap::new();
+        for p in &s.params {
+            first_use.entry(p.name.as_str()).or_insert(p.line);
+        }
         for set in &sets {
-            for p in &s.params {
-                if !set.values.contains_key(&p.name)
-                    && !errors
-                        .iter()
-                        .any(|e| e.message.contains(&format!(":{} ", p.name)))
-                {
+            for (name, line) in &first_use {
+                if !set.values.contains_key(*name) {
                     errors.push(
                         InputError::new(
                             &query_path,
                             format!(
-                                "parameter :{} has no value in set `{}` of check `{}`",
-                                p.name, set.name, raw.name
+                                "parameter :{name} has no value in set `{}` of check `{}`",
+                                set.name, raw.name
                             ),
                         )
-                        .at(Some(p.line), None)
+                        .at(Some(*line), None)
                         .help(format!(
-                            "add `{}: <value>` to the set (or to params.fixed) in {}",
-                            p.name,
+                            "add `{name}: <value>` to the set (or to params.fixed) in {}",
                             file.display()
                         )),
                     );
                 }
             }
-            for k in set.values.keys() {
-                if !used.contains(k.as_str()) {
-                    errors.push(
-                        err(
-                            line_containing(text, &format!("{k}:")),
-                            format!(
-                                "parameter `{k}` (set `{}`) is not used by {}",
-                                set.name,
-                                query_path.display()
-                            ),
-                        )
-                        .help(format!("remove `{k}` or use :{k} in the query")),
-                    );
-                }
-            }
+        }
+        let unused: BTreeSet<&String> = sets
+            .iter()
+            .flat_map(|s| s.values.keys())
+            .filter(|k| !used.contains(k.as_str()))
+            .collect();
+        for k in unused {
+            errors.push(
+                err(
+                    line_containing(text, &format!("{k}:")),
+                    format!(
+                        "parameter `{k}` is given a value but not used by {}",
+                        query_path.display()
+                    ),
+                )
+                .help(format!(
+                    "remove `{k}` from the parameter sets or use :{k} in the query"
+                )),
+            );
         }
     }
     for k in declared.keys() {

@@ -248,7 +248,7 @@ pub fn convert(v: &Yaml, ty: ParamType) -> Result<ParamValue, String> {
     }
 }
 
-fn type_label(t: ParamType) -> &'static str {
+pub fn type_label(t: ParamType) -> &'static str {
     match t {
         ParamType::Integer => "integer",
         other => other.sql(),

@@ -1,0 +1,2 @@
+select id, amount / (id - id) as ratio
+from shop.sales

@@ -1,0 +1,3 @@
+select id, day, channel, amount
+from shop.sales
+order by id
