@@ -24,6 +24,8 @@ pub async fn main(cli: Cli) -> Result<i32, AppError> {
         Command::Review(a) => review(&root, a),
         Command::Accept(a) => settle(&root, a, true),
         Command::Reject(a) => settle(&root, a, false),
+        Command::Seed(a) => seed(&root, a).await,
+        Command::Merge(a) => merge(a),
     }
 }
 
@@ -53,6 +55,7 @@ fn list(root: &Path, sel: cli::SelectArgs) -> Result<i32, AppError> {
     let selection = Selection {
         filter: sel.filter,
         tags: sel.tags,
+        partition: None,
     };
     let (queries, tables) = engine::select_checks(&loaded.suite, &selection);
     for c in queries {
@@ -102,9 +105,13 @@ fn open_sink(path: &Option<PathBuf>) -> Result<report::Sink, AppError> {
     }
 }
 
-fn reporters(args: &RunArgs) -> Result<Vec<Box<dyn Reporter>>, AppError> {
+fn reporters(
+    formats: &[String],
+    output: Option<&PathBuf>,
+    no_progress: bool,
+) -> Result<Vec<Box<dyn Reporter>>, AppError> {
     let mut specs = Vec::new();
-    for f in &args.formats {
+    for f in formats {
         specs.push(cli::parse_format(f).map_err(AppError::Usage)?);
     }
     if specs.is_empty() {
@@ -113,7 +120,7 @@ fn reporters(args: &RunArgs) -> Result<Vec<Box<dyn Reporter>>, AppError> {
             path: None,
         });
     }
-    if let Some(out) = &args.output {
+    if let Some(out) = output {
         if specs.len() != 1 || specs[0].path.is_some() {
             return Err(AppError::Usage(
                 "--output goes with exactly one --format; with several, write --format json=FILE"
@@ -139,8 +146,7 @@ fn reporters(args: &RunArgs) -> Result<Vec<Box<dyn Reporter>>, AppError> {
     for s in specs {
         let to_terminal = s.path.is_none() && std::io::stdout().is_terminal();
         let color = to_terminal && !no_color;
-        let progress =
-            s.format == Format::Human && !args.no_progress && std::io::stderr().is_terminal();
+        let progress = s.format == Format::Human && !no_progress && std::io::stderr().is_terminal();
         v.push(report::build(
             s.format,
             open_sink(&s.path)?,
@@ -151,6 +157,54 @@ fn reporters(args: &RunArgs) -> Result<Vec<Box<dyn Reporter>>, AppError> {
     Ok(v)
 }
 
+/// The databases `run` uses, from the flags (and DATABASE_URL for `--target url`).
+fn target_specs(args: &RunArgs, suite: &Suite) -> Result<Vec<TargetSpec>, AppError> {
+    let target = match (args.target, args.database_urls.is_empty()) {
+        (Some(t), true) => t,
+        (None | Some(cli::TargetArg::Url), false) => cli::TargetArg::Url,
+        (Some(_), false) => {
+            return Err(AppError::Usage(
+                "--database-url goes with --target url (or no --target)".into(),
+            ))
+        }
+        (None, true) => cli::TargetArg::Embedded,
+    };
+    if target != cli::TargetArg::Docker
+        && (args.docker_image.is_some() || args.docker_tag.is_some())
+    {
+        return Err(AppError::Usage(
+            "--docker-image/--docker-tag go with --target docker".into(),
+        ));
+    }
+    Ok(match target {
+        cli::TargetArg::Embedded => vec![TargetSpec::Embedded],
+        cli::TargetArg::Docker => vec![TargetSpec::Docker(db::docker::DockerImage {
+            name: args
+                .docker_image
+                .clone()
+                .unwrap_or_else(|| suite.config.docker_image.clone()),
+            tag: args
+                .docker_tag
+                .clone()
+                .unwrap_or_else(|| suite.config.docker_tag.clone()),
+        })],
+        cli::TargetArg::Url if !args.database_urls.is_empty() => args
+            .database_urls
+            .iter()
+            .map(|u| TargetSpec::Url(u.clone()))
+            .collect(),
+        cli::TargetArg::Url => vec![TargetSpec::Url(
+            std::env::var("DATABASE_URL").unwrap_or_default(),
+        )],
+    })
+}
+
+async fn close_all(dbs: Vec<Database>) {
+    for d in dbs {
+        d.close().await;
+    }
+}
+
 async fn run(root: &Path, args: RunArgs) -> Result<i32, AppError> {
     let started = Instant::now();
     let loaded = load(root, args.sql_dir.clone())?;
@@ -159,7 +213,7 @@ async fn run(root: &Path, args: RunArgs) -> Result<i32, AppError> {
     for e in &loaded.errors {
         eprintln!("error: {e}");
     }
-    let mut reps = reporters(&args)?;
+    let mut reps = reporters(&args.formats, args.output.as_ref(), args.no_progress)?;
     let jobs = args.jobs.unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get())
@@ -168,16 +222,57 @@ async fn run(root: &Path, args: RunArgs) -> Result<i32, AppError> {
     if jobs == 0 {
         return Err(AppError::Usage("--jobs must be at least 1".into()));
     }
-    let spec = match &args.database_url {
-        Some(u) => TargetSpec::Url(u.clone()),
-        None => TargetSpec::Embedded,
+    let partition = match &args.partition {
+        Some(p) => Some(engine::parse_partition(p).map_err(AppError::Usage)?),
+        None => None,
     };
-    let database = Database::open(&spec, suite.config.postgres_version, jobs as u32 + 1)
-        .await
-        .map_err(AppError::Infrastructure)?;
-    if !database.external {
-        if let Err(e) = db::setup::apply(&database.pool, &suite).await {
-            database.close().await;
+    let max_lag = match &args.max_lag {
+        Some(t) => Some(
+            suite::duration::parse_duration(t)
+                .map_err(|e| AppError::Usage(format!("--max-lag: {e}")))?,
+        ),
+        None => None,
+    };
+    let specs = target_specs(&args, &suite)?;
+    let opened = futures::future::join_all(
+        specs
+            .iter()
+            .map(|s| Database::open(s, suite.config.postgres_version, jobs as u32 + 1)),
+    )
+    .await;
+    let mut databases = Vec::new();
+    let mut failure = None;
+    for o in opened {
+        match o {
+            Ok(d) => databases.push(d),
+            Err(e) => failure = failure.or(Some(e)),
+        }
+    }
+    if let Some(e) = failure {
+        close_all(databases).await;
+        return Err(AppError::Infrastructure(e));
+    }
+    if let Some(limit) = max_lag {
+        if let Some(d) = databases
+            .iter()
+            .find(|d| d.replica_lag_s.is_some_and(|l| l > limit.as_secs_f64()))
+        {
+            let msg = format!(
+                "{} is {:.1} s behind its primary, more than --max-lag {}; not running checks against it",
+                d.label,
+                d.replica_lag_s.unwrap_or_default(),
+                args.max_lag.as_deref().unwrap_or_default()
+            );
+            close_all(databases).await;
+            return Err(AppError::Infrastructure(msg));
+        }
+    }
+    for d in &databases {
+        if d.external {
+            continue;
+        }
+        if let Err(e) = db::setup::apply(&d.pool, &suite).await {
+            close_all(databases).await;
             return Err(AppError::Input(vec![InputError::new(
                 &e.file,
                 format!("setup failed: {}", e.message),
@@ -205,15 +300,17 @@ async fn run(root: &Path, args: RunArgs) -> Result<i32, AppError> {
         environment: args
             .environment
             .map(Into::into)
-            .unwrap_or(database.environment),
+            .unwrap_or(databases[0].environment),
     };
     let selection = Selection {
         filter: args.select.filter.clone(),
         tags: args.select.tags.clone(),
+        partition,
     };
+    let targets: Vec<&Database> = databases.iter().collect();
     let (summary, infra) = engine::run(
         &suite,
-        &database,
+        &targets,
         &opts,
         &selection,
         setup_ms,
@@ -221,20 +318,181 @@ async fn run(root: &Path, args: RunArgs) -> Result<i32, AppError> {
         &mut reps,
     )
     .await;
-    database.close().await;
+    close_all(databases).await;
     for r in reps.iter_mut() {
         r.finish()
             .map_err(|e| AppError::Infrastructure(format!("cannot write report: {e}")))?;
     }
     if let Some(e) = infra {
         return Err(AppError::Infrastructure(format!(
-            "the database went away during the run: {e}"
+            "the database was unreachable during the run (the report shows what did run): {e}"
         )));
     }
     if !loaded.errors.is_empty() {
         return Ok(exit_code::INVALID_INPUT);
     }
     Ok(if summary.counts.failed + summary.counts.errored > 0 {
+        exit_code::CHECK_FAILED
+    } else {
+        exit_code::OK
+    })
+}
+
+/// Schemas the suite's setup SQL creates (`create schema [if not exists] x`).
+fn suite_schemas(suite: &Suite) -> Vec<String> {
+    let re = regex::Regex::new(
+        r#"(?i)create\s+schema\s+(?:if\s+not\s+exists\s+)?"?([A-Za-z_][A-Za-z0-9_$]*)"?"#,
+    )
+    .expect("static regex");
+    let mut out = Vec::new();
+    for step in &suite.config.setup {
+        if let suite::SetupStep::Sql(f) = step {
+            let text = std::fs::read_to_string(suite.root.join(f)).unwrap_or_default();
+            for c in re.captures_iter(&text) {
+                if !out.contains(&c[1].to_string()) {
+                    out.push(c[1].to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+async fn seed(root: &Path, args: cli::SeedArgs) -> Result<i32, AppError> {
+    let loaded = load(root, None)?;
+    let suite = loaded.suite;
+    let url = args
+        .database_url
+        .clone()
+        .or_else(|| std::env::var("DATABASE_URL").ok())
+        .unwrap_or_default();
+    let opts = db::url::options(&url).map_err(AppError::Usage)?;
+    let label = db::url::label(&opts);
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(2)
+        .connect_with(opts)
+        .await
+        .map_err(|e| {
+            AppError::Infrastructure(db::url::redact(&format!("cannot connect to {label}: {e}")))
+        })?;
+    let schemas = suite_schemas(&suite);
+    let existing: Vec<String> =
+        sqlx::query_scalar("select nspname::text from pg_namespace where nspname = any($1)")
+            .bind(&schemas)
+            .fetch_all(&pool)
+            .await
+            .map_err(|e| AppError::Infrastructure(db::describe_error(&e).0))?;
+    if !existing.is_empty() {
+        if !args.replace {
+            pool.close().await;
+            return Err(AppError::Usage(format!(
+                "{label} already holds the suite's schema ({}); pass --replace to drop and reload it",
+                existing.join(", ")
+            )));
+        }
+        for s in &existing {
+            let drop = format!("drop schema {} cascade", crate::sql::quote_ident(s));
+            sqlx::raw_sql(&drop)
+                .execute(&pool)
+                .await
+                .map_err(|e| AppError::Infrastructure(db::describe_error(&e).0))?;
+        }
+    }
+    let started = Instant::now();
+    if let Err(e) = db::setup::apply(&pool, &suite).await {
+        pool.close().await;
+        return Err(AppError::Input(vec![InputError::new(
+            &e.file,
+            format!("setup failed: {}", e.message),
+        )
+        .at(e.line, None)]));
+    }
+    pool.close().await;
+    println!(
+        "seeded {label} with `{}` ({} setup steps, {:.2} s)",
+        suite.config.name,
+        suite.config.setup.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(exit_code::OK)
+}
+
+fn merge(args: cli::MergeArgs) -> Result<i32, AppError> {
+    let mut results: Vec<engine::UnitResult> = Vec::new();
+    let mut summaries: Vec<engine::RunSummary> = Vec::new();
+    let mut errors = Vec::new();
+    for path in &args.reports {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => {
+                errors.push(InputError::new(path, format!("cannot read: {e}")));
+                continue;
+            }
+        };
+        match report::json::parse(&text) {
+            Ok((s, r)) => {
+                summaries.push(s);
+                results.extend(r);
+            }
+            Err(e) => errors.push(
+                InputError::new(path, format!("not an assay JSON report: {e}"))
+                    .help("merge reads files written by `assay run --format json=FILE`"),
+            ),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Input(errors));
+    }
+    let mut reps = reporters(&args.formats, None, true)?;
+    let mut counts = engine::Counts::default();
+    for r in &results {
+        counts.add(r.verdict);
+    }
+    let mut targets: Vec<String> = Vec::new();
+    for s in &summaries {
+        if !targets.contains(&s.target) {
+            targets.push(s.target.clone());
+        }
+    }
+    let summary = engine::RunSummary {
+        suite: summaries
+            .first()
+            .map(|s| s.suite.clone())
+            .unwrap_or_default(),
+        target: targets.join(", "),
+        environment: summaries
+            .first()
+            .map(|s| s.environment.clone())
+            .unwrap_or_default(),
+        counts,
+        duration_ms: summaries.iter().map(|s| s.duration_ms).fold(0.0, f64::max),
+        setup_ms: summaries.iter().map(|s| s.setup_ms).fold(0.0, f64::max),
+        replica_lag: summaries
+            .iter()
+            .flat_map(|s| s.replica_lag.clone())
+            .collect(),
+        input_errors: summaries
+            .iter()
+            .flat_map(|s| s.input_errors.clone())
+            .collect(),
+    };
+    for r in reps.iter_mut() {
+        r.on_event(&engine::Event::RunStarted {
+            suite: &summary.suite,
+            target: &summary.target,
+            units: results.len(),
+            several_targets: targets.len() > 1,
+        });
+        for u in &results {
+            r.on_event(&engine::Event::UnitFinished(u));
+        }
+        r.on_event(&engine::Event::RunFinished(&summary));
+        r.finish()
+            .map_err(|e| AppError::Infrastructure(format!("cannot write report: {e}")))?;
+    }
+    Ok(if !summary.input_errors.is_empty() {
+        exit_code::INVALID_INPUT
+    } else if summary.counts.failed + summary.counts.errored > 0 {
         exit_code::CHECK_FAILED
     } else {
         exit_code::OK

@@ -20,6 +20,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process
 pub enum Command {
     /// Run the suite (the default command).
     Run(RunArgs),
@@ -33,6 +34,41 @@ pub enum Command {
     Accept(SnapshotArgs),
     /// Discard pending snapshots.
     Reject(SnapshotArgs),
+    /// Load the suite's schema and fixtures into a writable database you choose.
+    Seed(SeedArgs),
+    /// Combine JSON reports (e.g. of partitioned CI jobs) into one report.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Args, Default, Clone)]
+pub struct SeedArgs {
+    /// The database to load (else DATABASE_URL, else the libpq environment).
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Drop the suite's schemas first if the database already holds them.
+    #[arg(long)]
+    pub replace: bool,
+}
+
+#[derive(Debug, Args, Default, Clone)]
+pub struct MergeArgs {
+    /// JSON reports written by `assay run --format json=FILE`.
+    #[arg(required = true, value_name = "REPORT")]
+    pub reports: Vec<PathBuf>,
+    /// Report format, optionally with a file (repeatable), as for `run`.
+    #[arg(long = "format", value_name = "FORMAT[=FILE]")]
+    pub formats: Vec<String>,
+}
+
+/// Where `run` executes the queries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TargetArg {
+    /// A throwaway cluster from local server binaries (default).
+    Embedded,
+    /// A throwaway container through testcontainers.
+    Docker,
+    /// Existing databases: --database-url, else DATABASE_URL, else the libpq environment.
+    Url,
 }
 
 #[derive(Debug, Args, Default, Clone)]
@@ -59,9 +95,24 @@ pub struct RunArgs {
     /// Units run at once (default: number of CPUs).
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
-    /// Run against this existing database instead of starting one (read-only).
-    #[arg(long, value_name = "URL")]
-    pub database_url: Option<String>,
+    /// Where to run: embedded (default), docker, or url (implied by --database-url).
+    #[arg(long, value_enum, value_name = "TARGET")]
+    pub target: Option<TargetArg>,
+    /// Run against this existing database (read-only); repeat for several (e.g. every replica).
+    #[arg(long = "database-url", value_name = "URL")]
+    pub database_urls: Vec<String>,
+    /// Docker image for --target docker (default: assay.yaml docker.image, else `postgres`).
+    #[arg(long, value_name = "IMAGE")]
+    pub docker_image: Option<String>,
+    /// Docker image tag (default: assay.yaml docker.tag, else the suite's postgres_version).
+    #[arg(long, value_name = "TAG")]
+    pub docker_tag: Option<String>,
+    /// Refuse to run against a standby further behind its primary than this (e.g. 30s).
+    #[arg(long, value_name = "DURATION")]
+    pub max_lag: Option<String>,
+    /// Run a deterministic share of the checks: hash:K/N (e.g. hash:1/3 on the first of 3 CI jobs).
+    #[arg(long, value_name = "hash:K/N")]
+    pub partition: Option<String>,
     /// Read query files from DIR (same relative names): old vs new SQL through one gate.
     #[arg(long, value_name = "DIR")]
     pub sql_dir: Option<PathBuf>,

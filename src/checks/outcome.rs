@@ -1,9 +1,9 @@
 //! The verdict of one expectation.
 
 use crate::suite::Severity;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Pass,
@@ -23,7 +23,7 @@ impl Status {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Outcome {
     /// The expectation's name (`share_sums_to_100`, `columns`, `snapshot`, ...).
     pub name: String,
@@ -33,7 +33,7 @@ pub struct Outcome {
     pub severity: Severity,
     pub message: String,
     /// Offending rows, diffs, plans: shown indented under the message.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub details: Vec<String>,
 }
 

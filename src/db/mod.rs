@@ -2,6 +2,7 @@
 //! to load fixtures into them, and how rows become cells.
 
 pub mod decode;
+pub mod docker;
 pub mod embedded;
 pub mod setup;
 pub mod url;
@@ -15,7 +16,10 @@ use std::time::Duration;
 pub enum TargetSpec {
     /// Start a throwaway cluster from local server binaries (the default).
     Embedded,
-    /// An existing database; strictly read-only.
+    /// Start a throwaway container through testcontainers.
+    Docker(docker::DockerImage),
+    /// An existing database; strictly read-only. An empty URL means the libpq
+    /// environment (PGHOST, PGUSER, PGPASSWORD, PGSSLMODE, ~/.pgpass, ...).
     Url(String),
 }
 
@@ -27,7 +31,10 @@ pub struct Database {
     pub environment: Environment,
     /// True for databases assay did not create: never seeded, never written.
     pub external: bool,
+    /// Seconds the replica is behind its primary, when it is a standby.
+    pub replica_lag_s: Option<f64>,
     cluster: Option<embedded::EmbeddedCluster>,
+    container: Option<docker::DockerCluster>,
 }
 
 impl Database {
@@ -51,7 +58,35 @@ impl Database {
                     label: cluster.label(),
                     environment: Environment::Fixtures,
                     external: false,
+                    replica_lag_s: None,
                     cluster: Some(cluster),
+                    container: None,
+                })
+            }
+            TargetSpec::Docker(image) => {
+                let container = docker::DockerCluster::start(image).await?;
+                let opts = PgConnectOptions::new_without_pgpass()
+                    .host(&container.host)
+                    .port(container.port)
+                    .username("postgres")
+                    .password(docker::PASSWORD)
+                    .database("postgres")
+                    .ssl_mode(sqlx::postgres::PgSslMode::Disable);
+                let pool = match pool(opts, pool_size).await {
+                    Ok(p) => p,
+                    Err(e) => {
+                        container.stop().await;
+                        return Err(e);
+                    }
+                };
+                Ok(Database {
+                    pool,
+                    label: container.label(),
+                    environment: Environment::Fixtures,
+                    external: false,
+                    replica_lag_s: None,
+                    cluster: None,
+                    container: Some(container),
                 })
             }
             TargetSpec::Url(u) => {
@@ -60,12 +95,17 @@ impl Database {
                 let pool = pool(opts, pool_size)
                     .await
                     .map_err(|e| url::redact(&format!("cannot connect to {label}: {e}")))?;
+                let replica_lag_s = url::replica_lag(&pool)
+                    .await
+                    .map_err(|e| url::redact(&format!("cannot query {label}: {e}")))?;
                 Ok(Database {
                     pool,
                     label,
                     environment: Environment::Production,
                     external: true,
+                    replica_lag_s,
                     cluster: None,
+                    container: None,
                 })
             }
         }
@@ -76,6 +116,9 @@ impl Database {
         self.pool.close().await;
         if let Some(mut c) = self.cluster.take() {
             c.stop_blocking();
+        }
+        if let Some(c) = self.container.take() {
+            c.stop().await;
         }
     }
 }
@@ -112,6 +155,19 @@ pub fn describe_error(e: &sqlx::Error) -> (String, Option<usize>) {
             (msg, pos)
         }
         other => (url::redact(&other.to_string()), None),
+    }
+}
+
+/// True for failures worth retrying and, if they persist, reporting as
+/// infrastructure: the connection went away, or a standby cancelled the
+/// statement because of a conflict with recovery.
+pub fn is_transient(e: &sqlx::Error) -> bool {
+    if is_connection_error(e) {
+        return true;
+    }
+    match e {
+        sqlx::Error::Database(db) => db.message().contains("conflict with recovery"),
+        _ => false,
     }
 }
 

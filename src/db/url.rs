@@ -14,6 +14,23 @@ pub fn options(url: &str) -> Result<PgConnectOptions, String> {
         .map_err(|e| redact(&format!("invalid database URL `{url}`: {e}")))
 }
 
+/// How far behind its primary a hot standby is (None on a primary): the age of
+/// the last replayed transaction, or 0 when replay has caught up with receipt.
+pub async fn replica_lag(pool: &sqlx::PgPool) -> Result<Option<f64>, sqlx::Error> {
+    let row: (bool, Option<f64>) = sqlx::query_as(
+        "select pg_is_in_recovery(), \
+         case when pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() then 0::float8 \
+              else extract(epoch from now() - pg_last_xact_replay_timestamp())::float8 end",
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(if row.0 {
+        Some(row.1.unwrap_or(0.0).max(0.0))
+    } else {
+        None
+    })
+}
+
 /// `host:port/database`, for reports.
 pub fn label(opts: &PgConnectOptions) -> String {
     format!(

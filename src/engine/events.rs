@@ -2,10 +2,10 @@
 
 use crate::checks::{Outcome, Status};
 use crate::suite::Severity;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum UnitKind {
     /// One query check under one parameter set.
@@ -17,7 +17,7 @@ pub enum UnitKind {
 }
 
 /// The overall verdict of a unit, taking severities into account.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     Pass,
@@ -39,7 +39,7 @@ impl Verdict {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Timing {
     pub runs: usize,
     pub p50_ms: f64,
@@ -48,23 +48,26 @@ pub struct Timing {
     pub budget_ms: f64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UnitResult {
     pub check: String,
+    /// The database it ran on (host:port/database, never credentials).
+    #[serde(default)]
+    pub target: String,
     pub kind: UnitKind,
     pub file: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<String>,
     pub param_set: String,
     pub params: BTreeMap<String, serde_json::Value>,
     pub severity: Severity,
     pub verdict: Verdict,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rows: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timing: Option<Timing>,
     /// `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)` for queries above half their budget.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan: Option<serde_json::Value>,
     pub outcomes: Vec<Outcome>,
 }
@@ -99,9 +102,17 @@ impl UnitResult {
             format!("{} [{}]", self.check, self.param_set)
         }
     }
+    /// The label with the target, for runs against several databases.
+    pub fn label_on_target(&self, several: bool) -> String {
+        if several {
+            format!("{} @ {}", self.label(), self.target)
+        } else {
+            self.label()
+        }
+    }
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Counts {
     pub passed: usize,
     pub failed: usize,
@@ -125,7 +136,7 @@ impl Counts {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunSummary {
     pub suite: String,
     pub target: String,
@@ -133,8 +144,17 @@ pub struct RunSummary {
     pub counts: Counts,
     pub duration_ms: f64,
     pub setup_ms: f64,
+    /// Seconds each standby target was behind its primary when the run started.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replica_lag: Vec<ReplicaLag>,
     /// Input errors found while loading (the rest of the suite still ran).
     pub input_errors: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReplicaLag {
+    pub target: String,
+    pub seconds: f64,
 }
 
 pub enum Event<'a> {
@@ -142,6 +162,7 @@ pub enum Event<'a> {
         suite: &'a str,
         target: &'a str,
         units: usize,
+        several_targets: bool,
     },
     UnitFinished(&'a UnitResult),
     RunFinished(&'a RunSummary),

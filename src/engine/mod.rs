@@ -8,4 +8,4 @@ mod session;
 mod table_unit;
 
 pub use events::{Counts, Event, Reporter, RunSummary, Timing, UnitKind, UnitResult, Verdict};
-pub use run::{run, select_checks, RunOptions, Selection};
+pub use run::{parse_partition, run, select_checks, stable_hash, RunOptions, Selection};

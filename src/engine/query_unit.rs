@@ -16,6 +16,13 @@ use std::time::Duration;
 /// What every unit of a run shares.
 pub struct Context {
     pub pool: PgPool,
+    /// Label of the database (host:port/db), stamped on every result.
+    pub target: String,
+    /// A database assay did not create: tighter statement timeouts.
+    pub external: bool,
+    /// Set once the database stayed unreachable after retries: units not yet
+    /// started are reported as not run instead of waiting on it.
+    pub unavailable: std::cell::Cell<bool>,
     pub environment: Environment,
     pub timing_runs: u32,
     pub sample_rows: usize,
@@ -34,6 +41,7 @@ pub fn param_json(v: &ParamValue) -> serde_json::Value {
 }
 
 pub fn new_result(
+    ctx: &Context,
     check: &QueryCheck,
     kind: UnitKind,
     set_name: &str,
@@ -41,6 +49,7 @@ pub fn new_result(
 ) -> UnitResult {
     UnitResult {
         check: check.name.clone(),
+        target: ctx.target.clone(),
         kind,
         file: check.file.display().to_string(),
         endpoint: check.endpoint.clone(),
@@ -80,6 +89,28 @@ fn located(check_sql: &str, file: &std::path::Path, e: &StatementError) -> Strin
     }
 }
 
+/// A unit not run because its database became unreachable.
+pub fn unavailable(ctx: &Context, check: &QueryCheck, set: &ParamSet) -> QueryUnitDone {
+    let params = set
+        .values
+        .iter()
+        .map(|(k, v)| (k.clone(), param_json(v)))
+        .collect();
+    let mut result = new_result(ctx, check, UnitKind::Query, &set.name, params);
+    result.outcomes.push(Outcome::skip(
+        "query",
+        "query",
+        check.severity,
+        "not run: the database became unreachable",
+    ));
+    result.settle();
+    QueryUnitDone {
+        result,
+        output: None,
+        infrastructure: None,
+    }
+}
+
 /// The finished unit, its output (for relations), and whether the database went away.
 pub struct QueryUnitDone {
     pub result: UnitResult,
@@ -93,7 +124,7 @@ pub async fn run(ctx: &Context, check: &QueryCheck, set: &ParamSet) -> QueryUnit
         .iter()
         .map(|(k, v)| (k.clone(), param_json(v)))
         .collect();
-    let mut result = new_result(check, UnitKind::Query, &set.name, params);
+    let mut result = new_result(ctx, check, UnitKind::Query, &set.name, params);
     let sev = check.severity;
     let types: BTreeMap<String, String> = check
         .types
@@ -107,7 +138,12 @@ pub async fn run(ctx: &Context, check: &QueryCheck, set: &ParamSet) -> QueryUnit
         .iter()
         .map(|n| set.values.get(n).and_then(ParamValue::to_sql_text))
         .collect();
-    let timeout = (check.budget.0 * 5).max(Duration::from_secs(10));
+    // Production: a statement may not run much past its budget. Fixtures: generous.
+    let timeout = if ctx.external {
+        (check.budget.0 * 2).max(Duration::from_secs(1))
+    } else {
+        (check.budget.0 * 5).max(Duration::from_secs(10))
+    };
     let done = |mut result: UnitResult, output, infra| {
         result.settle();
         QueryUnitDone {
@@ -365,6 +401,7 @@ fn snapshot_outcome(
 
 /// Relations across the sets of one check, once all of its sets have run.
 pub fn relations_unit(
+    ctx: &Context,
     check: &QueryCheck,
     results: &[(&ParamSet, Option<&QueryOutput>)],
     env: Environment,
@@ -372,7 +409,13 @@ pub fn relations_unit(
     if check.expect.relations.is_empty() {
         return None;
     }
-    let mut result = new_result(check, UnitKind::Relations, "relations", BTreeMap::new());
+    let mut result = new_result(
+        ctx,
+        check,
+        UnitKind::Relations,
+        "relations",
+        BTreeMap::new(),
+    );
     let failed: Vec<&str> = results
         .iter()
         .filter(|(_, o)| o.is_none())

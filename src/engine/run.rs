@@ -8,6 +8,28 @@ use crate::db::Database;
 use crate::output::QueryOutput;
 use crate::snapshot::WriteMode;
 use crate::suite::{Environment, QueryCheck, Suite, TableCheck};
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partitions_cover_every_check_once() {
+        let names: Vec<String> = (0..50).map(|i| format!("check_{i}")).collect();
+        for n in 1..5u64 {
+            let mut seen = 0;
+            for k in 1..=n {
+                let sel = Selection {
+                    partition: Some((k, n)),
+                    ..Default::default()
+                };
+                seen += names.iter().filter(|c| sel.matches(c, &[])).count();
+            }
+            assert_eq!(seen, names.len());
+        }
+        assert!(parse_partition("hash:0/3").is_err());
+        assert_eq!(parse_partition("hash:2/3"), Ok((2, 3)));
+    }
+}
 use futures::future::LocalBoxFuture;
 use futures::{FutureExt, StreamExt};
 use std::collections::BTreeMap;
@@ -20,6 +42,35 @@ pub struct Selection {
     pub filter: Option<String>,
     /// Every tag listed must be on the check.
     pub tags: Vec<String>,
+    /// `(k, n)`: only checks whose name hashes to share k of n (1-based).
+    pub partition: Option<(u64, u64)>,
+}
+
+/// FNV-1a: stable across platforms and Rust versions, so a partition of the
+/// checks is the same on every CI job.
+pub fn stable_hash(text: &str) -> u64 {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in text.as_bytes() {
+        h ^= *b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h
+}
+
+/// Parses `hash:K/N` (1 <= K <= N).
+pub fn parse_partition(text: &str) -> Result<(u64, u64), String> {
+    let bad =
+        || format!("invalid partition `{text}`: write hash:K/N with 1 <= K <= N, e.g. hash:1/3");
+    let rest = text.strip_prefix("hash:").ok_or_else(bad)?;
+    let (k, n) = rest.split_once('/').ok_or_else(bad)?;
+    let (k, n): (u64, u64) = (
+        k.trim().parse().map_err(|_| bad())?,
+        n.trim().parse().map_err(|_| bad())?,
+    );
+    if k == 0 || n == 0 || k > n {
+        return Err(bad());
+    }
+    Ok((k, n))
 }
 
 impl Selection {
@@ -31,7 +82,10 @@ impl Selection {
                 .unwrap_or(false),
             Some(p) => name.contains(p.as_str()),
         };
-        name_ok && self.tags.iter().all(|t| tags.contains(t))
+        let share_ok = self
+            .partition
+            .is_none_or(|(k, n)| stable_hash(name) % n == k - 1);
+        name_ok && share_ok && self.tags.iter().all(|t| tags.contains(t))
     }
 }
 
@@ -64,6 +118,7 @@ pub struct RunOptions {
 
 enum Done {
     Query {
+        target: usize,
         check: usize,
         set: usize,
         done: query_unit::QueryUnitDone,
@@ -71,11 +126,56 @@ enum Done {
     Table(table_unit::TableUnitDone),
 }
 
-/// Runs the selected checks; returns the summary and, if the database went
-/// away during the run, the infrastructure error.
+/// Waits between attempts of a unit that hit a transient failure (connection
+/// refused during a restart, a conflict with recovery on a standby).
+const BACKOFF_MS: [u64; 3] = [200, 800, 2000];
+
+async fn query_with_retry(
+    ctx: &Context,
+    check: &QueryCheck,
+    set: &crate::suite::ParamSet,
+) -> query_unit::QueryUnitDone {
+    let mut attempt = 0;
+    loop {
+        if ctx.unavailable.get() {
+            return query_unit::unavailable(ctx, check, set);
+        }
+        let done = query_unit::run(ctx, check, set).await;
+        if done.infrastructure.is_none() || attempt == BACKOFF_MS.len() {
+            if done.infrastructure.is_some() {
+                ctx.unavailable.set(true);
+            }
+            return done;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(BACKOFF_MS[attempt])).await;
+        attempt += 1;
+    }
+}
+
+async fn table_with_retry(ctx: &Context, check: &TableCheck) -> table_unit::TableUnitDone {
+    let mut attempt = 0;
+    loop {
+        if ctx.unavailable.get() {
+            return table_unit::unavailable(ctx, check);
+        }
+        let done = table_unit::run(ctx, check).await;
+        if done.infrastructure.is_none() || attempt == BACKOFF_MS.len() {
+            if done.infrastructure.is_some() {
+                ctx.unavailable.set(true);
+            }
+            return done;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(BACKOFF_MS[attempt])).await;
+        attempt += 1;
+    }
+}
+
+/// Runs the selected checks on every target concurrently; returns the summary
+/// and, if a database was or became unreachable, the infrastructure error.
+#[allow(clippy::too_many_arguments)]
 pub async fn run(
     suite: &Suite,
-    db: &Database,
+    targets: &[&Database],
     opts: &RunOptions,
     sel: &Selection,
     setup_ms: f64,
@@ -84,65 +184,78 @@ pub async fn run(
 ) -> (RunSummary, Option<String>) {
     let start = Instant::now();
     let env = opts.environment;
-    let ctx = Context {
-        pool: db.pool.clone(),
-        environment: env,
-        timing_runs: opts
-            .timing_runs
-            .unwrap_or(suite.config.defaults.timing_runs),
-        sample_rows: opts
-            .sample_rows
-            .unwrap_or(suite.config.defaults.sample_rows),
-        snapshots_dir: suite.root.join(&suite.config.snapshots_dir),
-        write_mode: opts.write_mode,
-    };
+    let contexts: Vec<Context> = targets
+        .iter()
+        .map(|db| Context {
+            pool: db.pool.clone(),
+            target: db.label.clone(),
+            external: db.external,
+            environment: env,
+            timing_runs: opts
+                .timing_runs
+                .unwrap_or(suite.config.defaults.timing_runs),
+            sample_rows: opts
+                .sample_rows
+                .unwrap_or(suite.config.defaults.sample_rows),
+            snapshots_dir: suite.root.join(&suite.config.snapshots_dir),
+            write_mode: opts.write_mode,
+            unavailable: std::cell::Cell::new(false),
+        })
+        .collect();
     let (queries, tables) = select_checks(suite, sel);
     let mut skipped_units: Vec<UnitResult> = Vec::new();
     let mut futures: Vec<LocalBoxFuture<'_, Done>> = Vec::new();
-    for (ci, check) in queries.iter().enumerate() {
-        if !check.applies_to(env) {
-            let mut r = query_unit::new_result(check, super::UnitKind::Query, "", BTreeMap::new());
-            r.outcomes.push(crate::checks::Outcome::skip(
-                "check",
-                "check",
-                check.severity,
-                format!("not run on {env}"),
-            ));
-            r.settle();
-            skipped_units.push(r);
-            continue;
-        }
-        for (si, set) in check.sets.iter().enumerate() {
-            let ctx = &ctx;
-            futures.push(
-                async move {
-                    Done::Query {
-                        check: ci,
-                        set: si,
-                        done: query_unit::run(ctx, check, set).await,
+    for (ti, ctx) in contexts.iter().enumerate() {
+        for (ci, check) in queries.iter().enumerate() {
+            if !check.applies_to(env) {
+                let mut r =
+                    query_unit::new_result(ctx, check, super::UnitKind::Query, "", BTreeMap::new());
+                r.outcomes.push(crate::checks::Outcome::skip(
+                    "check",
+                    "check",
+                    check.severity,
+                    format!("not run on {env}"),
+                ));
+                r.settle();
+                skipped_units.push(r);
+                continue;
+            }
+            for (si, set) in check.sets.iter().enumerate() {
+                futures.push(
+                    async move {
+                        Done::Query {
+                            target: ti,
+                            check: ci,
+                            set: si,
+                            done: query_with_retry(ctx, check, set).await,
+                        }
                     }
-                }
-                .boxed_local(),
-            );
+                    .boxed_local(),
+                );
+            }
         }
-    }
-    for check in &tables {
-        if !check.applies_to(env) {
-            continue;
+        for check in &tables {
+            if check.applies_to(env) {
+                futures.push(
+                    async move { Done::Table(table_with_retry(ctx, check).await) }.boxed_local(),
+                );
+            }
         }
-        let ctx = &ctx;
-        futures.push(async move { Done::Table(table_unit::run(ctx, check).await) }.boxed_local());
     }
     let relation_units = queries
         .iter()
         .filter(|c| c.applies_to(env) && !c.expect.relations.is_empty())
-        .count();
+        .count()
+        * contexts.len();
     let total = futures.len() + relation_units + skipped_units.len();
+    let labels: Vec<String> = targets.iter().map(|d| d.label.clone()).collect();
+    let target_label = labels.join(", ");
     for r in reporters.iter_mut() {
         r.on_event(&Event::RunStarted {
             suite: &suite.config.name,
-            target: &db.label,
+            target: &target_label,
             units: total,
+            several_targets: targets.len() > 1,
         });
     }
     let mut counts = Counts::default();
@@ -156,32 +269,41 @@ pub async fn run(
     for r in &skipped_units {
         emit(r, reporters, &mut counts);
     }
-    let mut outputs: BTreeMap<usize, BTreeMap<usize, Option<QueryOutput>>> = BTreeMap::new();
-    let mut stream = futures::stream::iter(futures).buffer_unordered(opts.jobs.max(1));
+    type Outputs = BTreeMap<usize, Option<QueryOutput>>;
+    let mut outputs: BTreeMap<(usize, usize), Outputs> = BTreeMap::new();
+    let parallel = opts.jobs.max(1) * contexts.len();
+    let mut stream = futures::stream::iter(futures).buffer_unordered(parallel);
     while let Some(done) = stream.next().await {
         match done {
-            Done::Query { check, set, done } => {
+            Done::Query {
+                target,
+                check,
+                set,
+                done,
+            } => {
                 if infra.is_none() {
-                    infra = done.infrastructure.clone();
+                    infra = done
+                        .infrastructure
+                        .as_ref()
+                        .map(|e| format!("{}: {e}", labels[target]));
                 }
                 emit(&done.result, reporters, &mut counts);
                 let c = queries[check];
-                let entry = outputs.entry(check).or_default();
+                let entry = outputs.entry((target, check)).or_default();
                 entry.insert(set, done.output);
-                if entry.len() == c.sets.len() && !c.expect.relations.is_empty() {
+                if entry.len() == c.sets.len() {
                     let results: Vec<_> = c
                         .sets
                         .iter()
                         .enumerate()
                         .map(|(i, s)| (s, entry[&i].as_ref()))
                         .collect();
-                    if let Some(r) = query_unit::relations_unit(c, &results, env) {
+                    if let Some(r) = query_unit::relations_unit(&contexts[target], c, &results, env)
+                    {
                         emit(&r, reporters, &mut counts);
                     }
                     // Outputs are no longer needed once relations are judged.
-                    outputs.remove(&check);
-                } else if entry.len() == c.sets.len() {
-                    outputs.remove(&check);
+                    outputs.remove(&(target, check));
                 }
             }
             Done::Table(done) => {
@@ -194,11 +316,20 @@ pub async fn run(
     }
     let summary = RunSummary {
         suite: suite.config.name.clone(),
-        target: db.label.clone(),
+        target: target_label,
         environment: env.to_string(),
         counts,
         duration_ms: start.elapsed().as_secs_f64() * 1000.0 + setup_ms,
         setup_ms,
+        replica_lag: targets
+            .iter()
+            .filter_map(|d| {
+                d.replica_lag_s.map(|s| super::events::ReplicaLag {
+                    target: d.label.clone(),
+                    seconds: s,
+                })
+            })
+            .collect(),
         input_errors,
     };
     for r in reporters.iter_mut() {

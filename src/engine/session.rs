@@ -30,7 +30,7 @@ impl From<sqlx::Error> for StatementError {
         StatementError {
             message,
             position,
-            connection_lost: crate::db::is_connection_error(&e),
+            connection_lost: crate::db::is_transient(&e),
         }
     }
 }

@@ -16,9 +16,10 @@ pub struct TableUnitDone {
     pub infrastructure: Option<String>,
 }
 
-pub async fn run(ctx: &Context, check: &TableCheck) -> TableUnitDone {
-    let mut result = UnitResult {
+fn new_result(ctx: &Context, check: &TableCheck) -> UnitResult {
+    UnitResult {
         check: check.name.clone(),
+        target: ctx.target.clone(),
         kind: UnitKind::Table,
         file: check.file.display().to_string(),
         endpoint: None,
@@ -30,7 +31,27 @@ pub async fn run(ctx: &Context, check: &TableCheck) -> TableUnitDone {
         timing: None,
         plan: None,
         outcomes: Vec::new(),
-    };
+    }
+}
+
+/// A table check not run because its database became unreachable.
+pub fn unavailable(ctx: &Context, check: &TableCheck) -> TableUnitDone {
+    let mut result = new_result(ctx, check);
+    result.outcomes.push(Outcome::skip(
+        "table",
+        "table",
+        check.severity,
+        "not run: the database became unreachable",
+    ));
+    result.settle();
+    TableUnitDone {
+        result,
+        infrastructure: None,
+    }
+}
+
+pub async fn run(ctx: &Context, check: &TableCheck) -> TableUnitDone {
+    let mut result = new_result(ctx, check);
     let finish = |mut result: UnitResult, infra| {
         result.settle();
         TableUnitDone {

@@ -13,6 +13,7 @@ pub struct HumanReporter {
     color: bool,
     progress_enabled: bool,
     bar: Option<ProgressBar>,
+    several_targets: bool,
 }
 
 impl HumanReporter {
@@ -22,6 +23,7 @@ impl HumanReporter {
             color,
             progress_enabled: progress,
             bar: None,
+            several_targets: false,
         }
     }
 
@@ -61,7 +63,7 @@ impl HumanReporter {
         s.push_str(&format!(
             "{} {}{}{}\n",
             self.style(r.verdict).apply_to(label),
-            r.label(),
+            r.label_on_target(self.several_targets),
             rows,
             timing
         ));
@@ -96,7 +98,9 @@ impl Reporter for HumanReporter {
                 suite,
                 target,
                 units,
+                several_targets,
             } => {
+                self.several_targets = *several_targets;
                 let text = format!("assay: suite `{suite}` on {target}: {units} units\n");
                 self.write(&text);
                 if self.progress_enabled && *units > 1 {
@@ -123,6 +127,12 @@ impl Reporter for HumanReporter {
                 }
                 let c = &s.counts;
                 let mut text = String::new();
+                for l in &s.replica_lag {
+                    text.push_str(&format!(
+                        "replica lag: {} was {:.1} s behind its primary\n",
+                        l.target, l.seconds
+                    ));
+                }
                 for e in &s.input_errors {
                     text.push_str(&format!("error: {e}\n"));
                 }

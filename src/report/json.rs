@@ -14,6 +14,22 @@ struct Document<'a> {
     results: Vec<&'a UnitResult>,
 }
 
+#[derive(serde::Deserialize)]
+struct OwnedDocument {
+    schema: String,
+    summary: RunSummary,
+    results: Vec<UnitResult>,
+}
+
+/// Reads a report written by this reporter (for `assay merge`).
+pub fn parse(text: &str) -> Result<(RunSummary, Vec<UnitResult>), String> {
+    let doc: OwnedDocument = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    if doc.schema != SCHEMA {
+        return Err(format!("schema `{}`, expected `{SCHEMA}`", doc.schema));
+    }
+    Ok((doc.summary, doc.results))
+}
+
 pub struct JsonReporter {
     out: Sink,
     results: Vec<UnitResult>,

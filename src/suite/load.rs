@@ -169,6 +169,8 @@ pub fn load_config(root: &Path) -> Result<Config, InputError> {
     let raw: RawConfig = serde_yaml_ng::from_str(&text).map_err(|e| yaml_error(&shown, &e))?;
     let paths = raw.paths.unwrap_or_default();
     let d = raw.defaults.unwrap_or_default();
+    let docker = raw.docker.unwrap_or_default();
+    let postgres_version = raw.postgres_version.unwrap_or(15);
     let mut setup = Vec::new();
     let mut after = key_line(&text, "setup", 1).unwrap_or(1);
     for step in raw.setup {
@@ -225,7 +227,9 @@ pub fn load_config(root: &Path) -> Result<Config, InputError> {
     }
     Ok(Config {
         name: raw.name,
-        postgres_version: raw.postgres_version.unwrap_or(15),
+        postgres_version,
+        docker_image: docker.image.unwrap_or_else(|| "postgres".into()),
+        docker_tag: docker.tag.unwrap_or_else(|| postgres_version.to_string()),
         checks_dir: PathBuf::from(paths.checks.unwrap_or_else(|| "checks".into())),
         endpoint_sql_dir: PathBuf::from(
             paths.endpoint_sql.unwrap_or_else(|| "sql/endpoints".into()),

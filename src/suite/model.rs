@@ -24,6 +24,10 @@ pub struct Config {
     pub snapshots_dir: PathBuf,
     pub setup: Vec<SetupStep>,
     pub defaults: Defaults,
+    /// Image for the docker target (default `postgres`).
+    pub docker_image: String,
+    /// Tag for the docker target (default: the major version).
+    pub docker_tag: String,
 }
 
 #[derive(Debug, Clone)]

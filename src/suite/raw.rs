@@ -51,6 +51,14 @@ pub struct RawConfig {
     #[serde(default)]
     pub setup: Vec<RawSetupStep>,
     pub defaults: Option<RawDefaults>,
+    pub docker: Option<RawDocker>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawDocker {
+    pub image: Option<String>,
+    pub tag: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
