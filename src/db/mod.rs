@@ -92,7 +92,7 @@ impl Database {
             TargetSpec::Url(u) => {
                 let opts = url::options(u)?;
                 let label = url::label(&opts);
-                let pool = pool(opts, pool_size)
+                let pool = pool_with_timeout(opts, pool_size, Duration::from_secs(4))
                     .await
                     .map_err(|e| url::redact(&format!("cannot connect to {label}: {e}")))?;
                 let replica_lag_s = url::replica_lag(&pool)
@@ -124,9 +124,19 @@ impl Database {
 }
 
 async fn pool(opts: PgConnectOptions, size: u32) -> Result<PgPool, String> {
+    pool_with_timeout(opts, size, Duration::from_secs(30)).await
+}
+
+/// A pool whose `acquire` gives up after `timeout` (connection refused keeps
+/// sqlx retrying until then).
+async fn pool_with_timeout(
+    opts: PgConnectOptions,
+    size: u32,
+    timeout: Duration,
+) -> Result<PgPool, String> {
     PgPoolOptions::new()
         .max_connections(size.max(1))
-        .acquire_timeout(Duration::from_secs(30))
+        .acquire_timeout(timeout)
         .connect_with(opts)
         .await
         .map_err(|e| describe_error(&e).0)

@@ -239,6 +239,8 @@ pub async fn run(
                 futures.push(
                     async move { Done::Table(table_with_retry(ctx, check).await) }.boxed_local(),
                 );
+            } else {
+                skipped_units.push(table_unit::skipped(ctx, check));
             }
         }
     }

@@ -34,6 +34,19 @@ fn new_result(ctx: &Context, check: &TableCheck) -> UnitResult {
     }
 }
 
+/// A table check that does not apply to this run's environment.
+pub fn skipped(ctx: &Context, check: &TableCheck) -> UnitResult {
+    let mut result = new_result(ctx, check);
+    result.outcomes.push(Outcome::skip(
+        "table",
+        "table",
+        check.severity,
+        format!("not run on {}", ctx.environment),
+    ));
+    result.settle();
+    result
+}
+
 /// A table check not run because its database became unreachable.
 pub fn unavailable(ctx: &Context, check: &TableCheck) -> TableUnitDone {
     let mut result = new_result(ctx, check);

@@ -4,7 +4,7 @@
 use super::Sink;
 use crate::checks::Status;
 use crate::engine::{Event, Reporter, RunSummary, UnitResult, Verdict};
-use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::Duration;
@@ -46,7 +46,7 @@ fn failure_text(r: &UnitResult) -> String {
     s
 }
 
-fn case(r: &UnitResult) -> TestCase {
+fn case(r: &UnitResult, several_targets: bool) -> TestCase {
     let first_bad = r
         .outcomes
         .iter()
@@ -75,11 +75,14 @@ fn case(r: &UnitResult) -> TestCase {
             s
         }
     };
-    let name = if r.param_set.is_empty() {
+    let mut name = if r.param_set.is_empty() {
         r.check.clone()
     } else {
         r.param_set.clone()
     };
+    if several_targets {
+        name = format!("{name} @ {}", r.target);
+    }
     let mut tc = TestCase::new(name, status);
     tc.set_classname(r.check.clone());
     if let Some(t) = &r.timing {
@@ -110,8 +113,10 @@ impl Reporter for JunitReporter {
         }
         for (name, results) in suites {
             let mut ts = TestSuite::new(name);
+            ts.add_property(Property::new("target", summary.target.clone()));
+            let several = results.iter().any(|r| r.target != results[0].target);
             for r in results {
-                ts.add_test_case(case(r));
+                ts.add_test_case(case(r, several));
             }
             report.add_test_suite(ts);
         }
