@@ -276,6 +276,45 @@ fn url_target_never_writes() {
         .unwrap();
     assert_eq!(fine["verdict"], "pass", "{fine}");
     assert!(!run.stdout.contains("app-pw-93") && !run.stderr.contains("app-pw-93"));
+
+    // Several databases in one invocation: one report, results labelled by target.
+    primary.psql("create database rw2 owner app");
+    primary.psql_db(
+        "rw2",
+        "create table public.t(id int primary key, v text); insert into public.t values (1, 'a')",
+    );
+    let both = s.path().join("both.json");
+    let run = Assay::new(s.path())
+        .args(["run", "--no-progress", "--filter", "fine"])
+        .args(["--database-url", &primary.url("app", "app-pw-93", "rw")])
+        .args(["--database-url", &primary.url("app", "app-pw-93", "rw2")])
+        .args([
+            format!("--format=json={}", both.display()),
+            "--format=human".to_string(),
+        ])
+        .run();
+    run.expect_code(0);
+    let report = read_json(&both);
+    let targets: std::collections::BTreeSet<&str> = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["target"].as_str().unwrap())
+        .collect();
+    assert_eq!(targets.len(), 2, "{targets:?}");
+    assert!(
+        targets
+            .iter()
+            .all(|t| t.ends_with("/rw") || t.ends_with("/rw2")),
+        "{targets:?}"
+    );
+    assert!(
+        run.stdout
+            .contains(&format!("fine [default] @ 127.0.0.1:{}/rw2", primary.port)),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("app-pw-93"));
 }
 
 #[test]
