@@ -91,12 +91,7 @@ fn located(check_sql: &str, file: &std::path::Path, e: &StatementError) -> Strin
 
 /// A unit not run because its database became unreachable.
 pub fn unavailable(ctx: &Context, check: &QueryCheck, set: &ParamSet) -> QueryUnitDone {
-    let params = set
-        .values
-        .iter()
-        .map(|(k, v)| (k.clone(), param_json(v)))
-        .collect();
-    let mut result = new_result(ctx, check, UnitKind::Query, &set.name, params);
+    let mut result = set_result(ctx, check, set);
     result.outcomes.push(Outcome::skip(
         "query",
         "query",
@@ -118,13 +113,18 @@ pub struct QueryUnitDone {
     pub infrastructure: Option<String>,
 }
 
-pub async fn run(ctx: &Context, check: &QueryCheck, set: &ParamSet) -> QueryUnitDone {
+/// An empty result for `check` under `set`.
+fn set_result(ctx: &Context, check: &QueryCheck, set: &ParamSet) -> UnitResult {
     let params = set
         .values
         .iter()
         .map(|(k, v)| (k.clone(), param_json(v)))
         .collect();
-    let mut result = new_result(ctx, check, UnitKind::Query, &set.name, params);
+    new_result(ctx, check, UnitKind::Query, &set.name, params)
+}
+
+pub async fn run(ctx: &Context, check: &QueryCheck, set: &ParamSet) -> QueryUnitDone {
+    let mut result = set_result(ctx, check, set);
     let sev = check.severity;
     let types: BTreeMap<String, String> = check
         .types

@@ -130,19 +130,27 @@ enum Done {
 /// refused during a restart, a conflict with recovery on a standby).
 const BACKOFF_MS: [u64; 3] = [200, 800, 2000];
 
-async fn query_with_retry(
+/// Runs a unit, again after a backoff while it reports an infrastructure
+/// failure; marks the target unavailable when the failure persists. Once a
+/// target is unavailable, `skip` stands in for units not yet started.
+async fn with_retry<T, F, Fut>(
     ctx: &Context,
-    check: &QueryCheck,
-    set: &crate::suite::ParamSet,
-) -> query_unit::QueryUnitDone {
+    failed: impl Fn(&T) -> bool,
+    attempt_unit: F,
+    skip: impl Fn() -> T,
+) -> T
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
     let mut attempt = 0;
     loop {
         if ctx.unavailable.get() {
-            return query_unit::unavailable(ctx, check, set);
+            return skip();
         }
-        let done = query_unit::run(ctx, check, set).await;
-        if done.infrastructure.is_none() || attempt == BACKOFF_MS.len() {
-            if done.infrastructure.is_some() {
+        let done = attempt_unit().await;
+        if !failed(&done) || attempt == BACKOFF_MS.len() {
+            if failed(&done) {
                 ctx.unavailable.set(true);
             }
             return done;
@@ -152,22 +160,28 @@ async fn query_with_retry(
     }
 }
 
+async fn query_with_retry(
+    ctx: &Context,
+    check: &QueryCheck,
+    set: &crate::suite::ParamSet,
+) -> query_unit::QueryUnitDone {
+    with_retry(
+        ctx,
+        |d: &query_unit::QueryUnitDone| d.infrastructure.is_some(),
+        || query_unit::run(ctx, check, set),
+        || query_unit::unavailable(ctx, check, set),
+    )
+    .await
+}
+
 async fn table_with_retry(ctx: &Context, check: &TableCheck) -> table_unit::TableUnitDone {
-    let mut attempt = 0;
-    loop {
-        if ctx.unavailable.get() {
-            return table_unit::unavailable(ctx, check);
-        }
-        let done = table_unit::run(ctx, check).await;
-        if done.infrastructure.is_none() || attempt == BACKOFF_MS.len() {
-            if done.infrastructure.is_some() {
-                ctx.unavailable.set(true);
-            }
-            return done;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(BACKOFF_MS[attempt])).await;
-        attempt += 1;
-    }
+    with_retry(
+        ctx,
+        |d: &table_unit::TableUnitDone| d.infrastructure.is_some(),
+        || table_unit::run(ctx, check),
+        || table_unit::unavailable(ctx, check),
+    )
+    .await
 }
 
 /// Runs the selected checks on every target concurrently; returns the summary

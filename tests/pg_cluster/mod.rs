@@ -266,25 +266,15 @@ impl Server {
     }
 
     fn try_psql(&self, sql: &str) -> Result<String, String> {
+        self.try_psql_db("postgres", sql)
+    }
+
+    fn try_psql_db(&self, db: &str, sql: &str) -> Result<String, String> {
         let out = Command::new("psql")
             .arg("-h")
             .arg(self.dir.path())
-            .args([
-                "-p",
-                &self.port.to_string(),
-                "-U",
-                "postgres",
-                "-d",
-                "postgres",
-                "-X",
-                "-q",
-                "-A",
-                "-t",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-c",
-                sql,
-            ])
+            .args(["-p", &self.port.to_string(), "-U", "postgres", "-d", db])
+            .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql])
             .output()
             .map_err(|e| e.to_string())?;
         if out.status.success() {
@@ -301,34 +291,10 @@ impl Server {
             .unwrap_or_else(|e| panic!("psql `{sql}`: {e}"))
     }
 
+    #[track_caller]
     pub fn psql_db(&self, db: &str, sql: &str) -> String {
-        let out = Command::new("psql")
-            .arg("-h")
-            .arg(self.dir.path())
-            .args([
-                "-p",
-                &self.port.to_string(),
-                "-U",
-                "postgres",
-                "-d",
-                db,
-                "-X",
-                "-q",
-                "-A",
-                "-t",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-c",
-                sql,
-            ])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "psql `{sql}`: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
+        self.try_psql_db(db, sql)
+            .unwrap_or_else(|e| panic!("psql `{sql}`: {e}"))
     }
 
     /// Waits until a standby has replayed everything the primary has written.
