@@ -277,6 +277,37 @@ fn url_target_never_writes() {
     assert_eq!(fine["verdict"], "pass", "{fine}");
     assert!(!run.stdout.contains("app-pw-93") && !run.stderr.contains("app-pw-93"));
 
+    // DATABASE_URL with --target url, and the libpq environment without it.
+    Assay::new(s.path())
+        .args([
+            "run",
+            "--no-progress",
+            "--filter",
+            "fine",
+            "--target",
+            "url",
+        ])
+        .env("DATABASE_URL", primary.url("app", "app-pw-93", "rw"))
+        .run()
+        .expect_code(0);
+    Assay::new(s.path())
+        .args([
+            "run",
+            "--no-progress",
+            "--filter",
+            "fine",
+            "--target",
+            "url",
+        ])
+        .env_remove("DATABASE_URL")
+        .env("PGHOST", "127.0.0.1")
+        .env("PGPORT", primary.port.to_string())
+        .env("PGUSER", "app")
+        .env("PGPASSWORD", "app-pw-93")
+        .env("PGDATABASE", "rw")
+        .run()
+        .expect_code(0);
+
     // Several databases in one invocation: one report, results labelled by target.
     primary.psql("create database rw2 owner app");
     primary.psql_db(
