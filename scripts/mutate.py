@@ -339,7 +339,8 @@ def run_one(args, sql_dir, file_name, mutant):
             cmd = [args.assay_bin, 'run', '--sql-dir', dst, '--format', 'json'] + args.extra
         t0 = time.time()
         try:
-            p = subprocess.run(cmd, cwd=args.suite, capture_output=True, text=True, timeout=args.timeout)
+            p = subprocess.run(cmd, cwd=args.suite, capture_output=True, text=True, timeout=args.timeout,
+                               env=dict(os.environ, CI="true"))  # never write .snap.new for a mutant
             code = p.returncode
             out = p.stdout
         except subprocess.TimeoutExpired:
