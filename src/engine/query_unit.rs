@@ -89,6 +89,15 @@ fn located(check_sql: &str, file: &std::path::Path, e: &StatementError) -> Strin
     }
 }
 
+/// The values of `set` in the `$n` order of `statement`, as text.
+fn binds_for(statement: &sql::Rewritten, set: &ParamSet) -> Vec<Option<String>> {
+    statement
+        .order
+        .iter()
+        .map(|n| set.values.get(n).and_then(ParamValue::to_sql_text))
+        .collect()
+}
+
 /// A unit not run because its database became unreachable.
 pub fn unavailable(ctx: &Context, check: &QueryCheck, set: &ParamSet) -> QueryUnitDone {
     let mut result = set_result(ctx, check, set);
@@ -126,18 +135,8 @@ fn set_result(ctx: &Context, check: &QueryCheck, set: &ParamSet) -> UnitResult {
 pub async fn run(ctx: &Context, check: &QueryCheck, set: &ParamSet) -> QueryUnitDone {
     let mut result = set_result(ctx, check, set);
     let sev = check.severity;
-    let types: BTreeMap<String, String> = check
-        .types
-        .iter()
-        .map(|(k, t)| (k.clone(), t.sql().to_string()))
-        .collect();
-    let body = sql::strip_trailing_semicolon(&check.sql);
-    let rewritten = sql::rewrite(body, &types);
-    let binds: Vec<Option<String>> = rewritten
-        .order
-        .iter()
-        .map(|n| set.values.get(n).and_then(ParamValue::to_sql_text))
-        .collect();
+    let rewritten = &check.statement;
+    let binds = binds_for(rewritten, set);
     // Production: a statement may not run much past its budget. Fixtures: generous.
     let timeout = if ctx.external {
         (check.budget.0 * 2).max(Duration::from_secs(1))
@@ -172,7 +171,7 @@ pub async fn run(ctx: &Context, check: &QueryCheck, set: &ParamSet) -> QueryUnit
                 .outcomes
                 .push(Outcome::error("query", "query", sev, msg.clone()));
             session.close().await;
-            return done(result, None, e.connection_lost.then_some(msg));
+            return done(result, None, e.transient.then_some(msg));
         }
     };
     result.rows = Some(out.rows.len());
@@ -188,7 +187,7 @@ pub async fn run(ctx: &Context, check: &QueryCheck, set: &ParamSet) -> QueryUnit
                     .outcomes
                     .push(Outcome::error("budget", "budget", sev, msg.clone()));
                 session.close().await;
-                return done(result, Some(out), e.connection_lost.then_some(msg));
+                return done(result, Some(out), e.transient.then_some(msg));
             }
         }
     }
@@ -269,13 +268,10 @@ pub async fn run(ctx: &Context, check: &QueryCheck, set: &ParamSet) -> QueryUnit
             ));
             continue;
         }
-        let rw = sql::rewrite(sql::strip_trailing_semicolon(&r.sql), &types);
-        let rb: Vec<Option<String>> = rw
-            .order
-            .iter()
-            .map(|n| set.values.get(n).and_then(ParamValue::to_sql_text))
-            .collect();
-        match session.query(&rw.sql, &rb).await {
+        match session
+            .query(&r.statement.sql, &binds_for(&r.statement, set))
+            .await
+        {
             Ok((ver, _)) => result
                 .outcomes
                 .push(reconcile::compare(r, rsev, &out, &ver)),
@@ -352,8 +348,7 @@ fn snapshot_outcome(
     out: &QueryOutput,
     sev: Severity,
 ) -> Outcome {
-    let ordered = sql::scan(&check.sql).top_level_order_by || check.expect.order_by.is_some();
-    let content = snapshot::render(out, &check.expect.snapshot, !ordered);
+    let content = snapshot::render(out, &check.expect.snapshot, !check.declares_order);
     let path = snapshot::snap_path(&ctx.snapshots_dir, &check.name, &set.slug());
     let expression = format!("{} [{}]", check.name, set.name);
     let shown = path.display().to_string();

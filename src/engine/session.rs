@@ -16,12 +16,13 @@ pub struct Session {
 }
 
 /// A failed statement: Postgres's message and position, and whether the
-/// connection itself failed (infrastructure, not the query).
+/// failure is transient (the connection went away, a conflict with recovery):
+/// infrastructure, not the query.
 #[derive(Debug)]
 pub struct StatementError {
     pub message: String,
     pub position: Option<usize>,
-    pub connection_lost: bool,
+    pub transient: bool,
 }
 
 impl From<sqlx::Error> for StatementError {
@@ -30,7 +31,7 @@ impl From<sqlx::Error> for StatementError {
         StatementError {
             message,
             position,
-            connection_lost: crate::db::is_transient(&e),
+            transient: crate::db::is_transient(&e),
         }
     }
 }
@@ -98,7 +99,7 @@ impl Session {
         let out = decode::decode(columns, &rows).map_err(|m| StatementError {
             message: m,
             position: None,
-            connection_lost: false,
+            transient: false,
         })?;
         Ok((out, elapsed))
     }

@@ -106,7 +106,7 @@ pub async fn run(ctx: &Context, check: &TableCheck) -> TableUnitDone {
                 ),
             ));
             session.close().await;
-            return finish(result, e.connection_lost.then_some(e.message));
+            return finish(result, e.transient.then_some(e.message));
         }
     };
     for (rule, answer) in rules.iter().zip(answers) {

@@ -488,6 +488,8 @@ fn query_check(
         dedup(&mut errors);
         return Err(errors);
     }
+    let sql = sql_text.unwrap_or_default();
+    let declares_order = scanned.is_some_and(|s| s.top_level_order_by) || expect.order_by.is_some();
     Ok(QueryCheck {
         name: raw.name,
         description: raw.description,
@@ -495,7 +497,9 @@ fn query_check(
         file: file.to_path_buf(),
         query,
         query_path,
-        sql: sql_text.unwrap_or_default(),
+        statement: prepare(&sql, &types),
+        declares_order,
+        sql,
         severity: raw.severity.unwrap_or(config.defaults.severity),
         tags: raw.tags,
         budget: raw.budget.unwrap_or(config.defaults.budget),
@@ -506,6 +510,15 @@ fn query_check(
         sets,
         expect,
     })
+}
+
+/// The statement sent to Postgres: trailing `;` removed, `:name` -> `$n::type`.
+fn prepare(sql_text: &str, types: &BTreeMap<String, ParamType>) -> sql::Rewritten {
+    let casts: BTreeMap<String, String> = types
+        .iter()
+        .map(|(k, t)| (k.clone(), t.sql().to_string()))
+        .collect();
+    sql::rewrite(sql::strip_trailing_semicolon(sql_text), &casts)
 }
 
 fn dedup(errors: &mut Vec<InputError>) {
@@ -804,6 +817,7 @@ fn expectations(
         let t = tol(r.tolerance, &r.name, errors);
         reconcile.push(Reconcile {
             name: r.name,
+            statement: prepare(&r.sql, types),
             sql: r.sql,
             compare: r.compare,
             column: r.column,

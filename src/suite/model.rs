@@ -61,6 +61,11 @@ pub struct QueryCheck {
     pub query_path: PathBuf,
     /// The query text as written, named parameters and all.
     pub sql: String,
+    /// The query as sent to Postgres (`$n::type`), rewritten once at load.
+    pub statement: crate::sql::Rewritten,
+    /// The query has a top-level ORDER BY or an `order_by` expectation, so
+    /// its snapshot keeps the row order.
+    pub declares_order: bool,
     pub severity: Severity,
     pub tags: Vec<String>,
     pub budget: HumanDuration,
@@ -127,6 +132,8 @@ pub struct AggregateCheck {
 pub struct Reconcile {
     pub name: String,
     pub sql: String,
+    /// The verification query as sent to Postgres, rewritten once at load.
+    pub statement: crate::sql::Rewritten,
     pub compare: CompareKind,
     pub column: Option<String>,
     pub columns: Vec<String>,
