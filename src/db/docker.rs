@@ -30,15 +30,10 @@ impl DockerCluster {
             .with_password(PASSWORD)
             .with_name(image.name.clone())
             .with_tag(image.tag.clone())
-            .with_cmd([
-                "postgres",
-                "-c",
-                "fsync=off",
-                "-c",
-                "synchronous_commit=off",
-                "-c",
-                "full_page_writes=off",
-            ])
+            .with_cmd(
+                std::iter::once("postgres")
+                    .chain(super::THROWAWAY_SETTINGS.iter().flat_map(|s| ["-c", *s])),
+            )
             .with_startup_timeout(std::time::Duration::from_secs(120));
         let container = request.start().await.map_err(|e| {
             let text = e.to_string();

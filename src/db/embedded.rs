@@ -254,18 +254,10 @@ impl EmbeddedCluster {
                     "-c",
                     "listen_addresses=127.0.0.1",
                     "-c",
-                    "fsync=off",
-                    "-c",
-                    "synchronous_commit=off",
-                    "-c",
-                    "full_page_writes=off",
-                    "-c",
                     "max_connections=64",
-                    "-c",
-                    "max_wal_size=1GB",
-                    "-c",
-                    "logging_collector=off",
                 ])
+                .args(["-c", "max_wal_size=1GB", "-c", "logging_collector=off"])
+                .args(super::THROWAWAY_SETTINGS.iter().flat_map(|s| ["-c", s]))
                 .current_dir(run_dir.path())
                 .stdin(Stdio::null())
                 .stdout(log)

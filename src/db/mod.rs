@@ -11,6 +11,14 @@ use crate::suite::Environment;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::time::Duration;
 
+/// Server settings for clusters assay creates and throws away: durability
+/// buys nothing there, and start-up plus fixture loading get faster.
+pub const THROWAWAY_SETTINGS: &[&str] = &[
+    "fsync=off",
+    "synchronous_commit=off",
+    "full_page_writes=off",
+];
+
 /// Which kind of target a run uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TargetSpec {
