@@ -38,6 +38,81 @@ pub enum Command {
     Seed(SeedArgs),
     /// Combine JSON reports (e.g. of partitioned CI jobs) into one report.
     Merge(MergeArgs),
+    /// Generate the suite's dataset at N times the fixture volume (binary COPY).
+    Gen(GenArgs),
+    /// Time every endpoint query at one or more data scales: budget headroom,
+    /// plan baselines, growth forecast.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct GenArgs {
+    /// Multiple of the fixture volume (1: ~15k leads, 100: ~1.5M, 1000: ~15M).
+    #[arg(long, value_name = "N")]
+    pub scale: f64,
+    /// Generate into this writable database instead of a throwaway embedded cluster.
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Drop the suite's schemas first if the database already holds them.
+    #[arg(long)]
+    pub replace: bool,
+    /// Seed of the generator (default: assay.yaml scale.seed).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Connections loading rows at once (default: number of CPUs, at least 2).
+    #[arg(long, value_name = "N")]
+    pub connections: Option<usize>,
+    /// Also produce the same volume with psql + generate_series (scale.psql_equivalent)
+    /// in the same cluster and print how the two compare (embedded target only).
+    #[arg(long)]
+    pub versus_psql: bool,
+    /// Never show a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct BenchArgs {
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Data scales to measure at, comma-separated multiples of the fixture volume.
+    #[arg(
+        long = "scale",
+        value_name = "N,N,...",
+        value_delimiter = ',',
+        default_value = "1,10,100"
+    )]
+    pub scales: Vec<f64>,
+    /// Timed runs per query and parameter set (default: assay.yaml bench.timed_runs, else 5).
+    #[arg(long, value_name = "N")]
+    pub runs: Option<u32>,
+    /// Warm-up runs before timing (default: assay.yaml bench.warmup_runs, else 1).
+    #[arg(long, value_name = "N")]
+    pub warmup: Option<u32>,
+    /// Read query files from DIR (e.g. bench the plan's SQL: --sql-dir sql/plan).
+    #[arg(long, value_name = "DIR")]
+    pub sql_dir: Option<PathBuf>,
+    /// Report format, optionally with a file: human, json=bench.json, markdown (repeatable).
+    #[arg(long = "format", value_name = "FORMAT[=FILE]")]
+    pub formats: Vec<String>,
+    /// Write the (single) --format report to FILE.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Write the measured plan shapes and p95s as the new baseline (they then pass).
+    #[arg(long)]
+    pub save_baseline: bool,
+    /// Fail when p95 exceeds the baseline's by more than this ratio (default: assay.yaml bench.max_p95_ratio, else 1.5).
+    #[arg(long, value_name = "RATIO")]
+    pub max_p95_ratio: Option<f64>,
+    /// Seed of the generator (default: assay.yaml scale.seed).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// statement_timeout per statement (default: 10 × the query's budget, at least 30s).
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// Never show a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
 }
 
 #[derive(Debug, Args, Default, Clone)]

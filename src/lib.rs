@@ -2,11 +2,13 @@
 //! analytics API. See ARCHITECTURE.md for the map.
 
 pub mod app;
+pub mod bench;
 pub mod checks;
 pub mod cli;
 pub mod db;
 pub mod engine;
 pub mod error;
+pub mod gen;
 pub mod output;
 pub mod report;
 pub mod snapshot;

@@ -212,6 +212,8 @@ fn free_port() -> Result<u16, String> {
 pub struct EmbeddedCluster {
     pub port: u16,
     pub major: u32,
+    /// The server binaries' directory (psql lives there too).
+    pub bindir: PathBuf,
     run_dir: Option<tempfile::TempDir>,
     child: Option<Child>,
 }
@@ -278,6 +280,7 @@ impl EmbeddedCluster {
             let mut cluster = EmbeddedCluster {
                 port,
                 major: bins.major,
+                bindir: bins.bindir.clone(),
                 run_dir: None,
                 child: Some(child),
             };

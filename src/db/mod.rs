@@ -119,6 +119,13 @@ impl Database {
         }
     }
 
+    /// The embedded cluster's psql binary and port (None for other targets).
+    pub fn embedded_psql(&self) -> Option<(std::path::PathBuf, u16)> {
+        self.cluster
+            .as_ref()
+            .map(|c| (c.bindir.join("psql"), c.port))
+    }
+
     /// Closes connections and stops an embedded server.
     pub async fn close(mut self) {
         self.pool.close().await;

@@ -23,7 +23,7 @@ pub async fn apply(pool: &PgPool, suite: &Suite) -> Result<(), SetupError> {
     Ok(())
 }
 
-async fn run_sql_file(pool: &PgPool, root: &Path, file: &Path) -> Result<(), SetupError> {
+pub async fn run_sql_file(pool: &PgPool, root: &Path, file: &Path) -> Result<(), SetupError> {
     let text = std::fs::read_to_string(root.join(file)).map_err(|e| SetupError {
         file: file.to_path_buf(),
         line: None,

@@ -2,9 +2,9 @@
 //! concurrency, and emits events for reporters.
 
 pub mod events;
-mod query_unit;
+pub mod query_unit;
 mod run;
-mod session;
+pub mod session;
 mod table_unit;
 
 pub use events::{Counts, Event, Reporter, RunSummary, Timing, UnitKind, UnitResult, Verdict};

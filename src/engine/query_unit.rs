@@ -64,7 +64,8 @@ pub fn new_result(
     }
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+/// The `p`-quantile of sorted samples (nearest rank).
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
@@ -90,7 +91,7 @@ fn located(check_sql: &str, file: &std::path::Path, e: &StatementError) -> Strin
 }
 
 /// The values of `set` in the `$n` order of `statement`, as text.
-fn binds_for(statement: &sql::Rewritten, set: &ParamSet) -> Vec<Option<String>> {
+pub fn binds_for(statement: &sql::Rewritten, set: &ParamSet) -> Vec<Option<String>> {
     statement
         .order
         .iter()

@@ -216,6 +216,11 @@ pub fn load_config(root: &Path) -> Result<Config, InputError> {
         }
         setup.push(s);
     }
+    let scale = match raw.scale {
+        None => None,
+        Some(sc) => Some(scale_config(root, &text, &shown, sc)?),
+    };
+    let bench = bench_config(&text, &shown, raw.bench.unwrap_or_default())?;
     if let Some(t) = d.tolerance {
         if !(t >= 0.0 && t.is_finite()) {
             return Err(InputError::new(
@@ -236,6 +241,8 @@ pub fn load_config(root: &Path) -> Result<Config, InputError> {
         ),
         snapshots_dir: PathBuf::from(paths.snapshots.unwrap_or_else(|| "snapshots".into())),
         setup,
+        scale,
+        bench,
         defaults: Defaults {
             budget: d.budget.unwrap_or(HumanDuration(Duration::from_secs(2))),
             severity: d.severity.unwrap_or(Severity::Error),
@@ -243,6 +250,83 @@ pub fn load_config(root: &Path) -> Result<Config, InputError> {
             tolerance: d.tolerance.unwrap_or(1e-6),
             sample_rows: d.sample_rows.unwrap_or(5),
         },
+    })
+}
+
+/// Validates `scale:`: a known generator and SQL files that exist.
+fn scale_config(
+    root: &Path,
+    text: &str,
+    shown: &Path,
+    raw: super::raw::RawScale,
+) -> Result<ScaleConfig, InputError> {
+    let at = |needle: &str| line_containing(text, needle).or_else(|| key_line(text, "scale", 1));
+    if !crate::gen::GENERATORS.contains(&raw.generator.as_str()) {
+        let mut e = InputError::new(
+            shown,
+            format!("unknown scale.generator `{}`", raw.generator),
+        )
+        .at(at(&raw.generator), None);
+        let known: Vec<String> = crate::gen::GENERATORS
+            .iter()
+            .map(|g| g.to_string())
+            .collect();
+        e = match closest(&raw.generator, &known) {
+            Some(s) => e.help(format!("did you mean `{s}`?")),
+            None => e.help(format!("generators: {}", crate::gen::GENERATORS.join(", "))),
+        };
+        return Err(e);
+    }
+    let files = |list: Vec<String>| -> Result<Vec<PathBuf>, InputError> {
+        list.into_iter()
+            .map(|f| {
+                if root.join(&f).is_file() {
+                    Ok(PathBuf::from(f))
+                } else {
+                    Err(
+                        InputError::new(shown, format!("scale file `{f}` does not exist"))
+                            .at(at(&f), None)
+                            .help("paths in assay.yaml are relative to the suite root"),
+                    )
+                }
+            })
+            .collect()
+    };
+    let before = files(raw.before)?;
+    let after = files(raw.after)?;
+    let psql_equivalent = files(raw.psql_equivalent.into_iter().collect())?.pop();
+    Ok(ScaleConfig {
+        generator: raw.generator,
+        seed: raw.seed.unwrap_or(20251005),
+        before,
+        after,
+        psql_equivalent,
+    })
+}
+
+/// Validates `bench:` (every key optional).
+fn bench_config(
+    text: &str,
+    shown: &Path,
+    raw: super::raw::RawBench,
+) -> Result<BenchConfig, InputError> {
+    let ratio = raw.max_p95_ratio.unwrap_or(1.5);
+    if !(ratio.is_finite() && ratio >= 1.0) {
+        return Err(
+            InputError::new(shown, "bench.max_p95_ratio must be a number of at least 1")
+                .at(key_line(text, "max_p95_ratio", 1), None)
+                .help("e.g. `max_p95_ratio: 1.5` fails a query whose p95 grew by more than half"),
+        );
+    }
+    Ok(BenchConfig {
+        baselines_dir: PathBuf::from(raw.baselines.unwrap_or_else(|| "benchmarks".into())),
+        max_p95_ratio: ratio,
+        min_p95_delta_ms: raw
+            .min_p95_delta
+            .map(|d| d.0.as_secs_f64() * 1e3)
+            .unwrap_or(25.0),
+        warmup_runs: raw.warmup_runs.unwrap_or(1),
+        timed_runs: raw.timed_runs.unwrap_or(5).max(1),
     })
 }
 

@@ -28,6 +28,35 @@ pub struct Config {
     pub docker_image: String,
     /// Tag for the docker target (default: the major version).
     pub docker_tag: String,
+    /// How to generate the dataset at scale (`assay gen`, `assay bench`).
+    pub scale: Option<ScaleConfig>,
+    pub bench: BenchConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct ScaleConfig {
+    /// One of `crate::gen::GENERATORS`.
+    pub generator: String,
+    pub seed: u64,
+    /// SQL run before the rows are loaded (the schema).
+    pub before: Vec<PathBuf>,
+    /// SQL run after (indexes, materialized view refresh, ANALYZE).
+    pub after: Vec<PathBuf>,
+    /// A psql script producing the same volume with generate_series
+    /// (`assay gen --versus-psql`).
+    pub psql_equivalent: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub struct BenchConfig {
+    /// Where plan/p95 baselines live (one YAML file per check).
+    pub baselines_dir: PathBuf,
+    /// A p95 above baseline × this ratio fails (`slower`)...
+    pub max_p95_ratio: f64,
+    /// ...unless it grew by less than this many milliseconds (noise floor).
+    pub min_p95_delta_ms: f64,
+    pub warmup_runs: u32,
+    pub timed_runs: u32,
 }
 
 #[derive(Debug, Clone)]

@@ -52,6 +52,32 @@ pub struct RawConfig {
     pub setup: Vec<RawSetupStep>,
     pub defaults: Option<RawDefaults>,
     pub docker: Option<RawDocker>,
+    pub scale: Option<RawScale>,
+    pub bench: Option<RawBench>,
+}
+
+/// `scale:` in assay.yaml: how `assay gen` / `assay bench` build data at N×.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScale {
+    pub generator: String,
+    pub seed: Option<u64>,
+    #[serde(default)]
+    pub before: Vec<String>,
+    #[serde(default)]
+    pub after: Vec<String>,
+    pub psql_equivalent: Option<String>,
+}
+
+/// `bench:` in assay.yaml: baselines and the thresholds of `assay bench`.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawBench {
+    pub baselines: Option<String>,
+    pub max_p95_ratio: Option<f64>,
+    pub min_p95_delta: Option<HumanDuration>,
+    pub warmup_runs: Option<u32>,
+    pub timed_runs: Option<u32>,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -1,6 +1,9 @@
 //! The commands: glue between the command line, the suite, the database, the
 //! engine and the reporters. Returns exit codes; never prints errors itself.
 
+mod bench;
+mod gen;
+
 use crate::cli::{self, Cli, Command, RunArgs, SnapshotArgs};
 use crate::db::{self, Database, TargetSpec};
 use crate::engine::{self, Reporter, Selection};
@@ -26,6 +29,8 @@ pub async fn main(cli: Cli) -> Result<i32, AppError> {
         Command::Reject(a) => settle(&root, a, false),
         Command::Seed(a) => seed(&root, a).await,
         Command::Merge(a) => merge(a),
+        Command::Gen(a) => gen::gen(&root, a).await,
+        Command::Bench(a) => bench::bench(&root, a).await,
     }
 }
 
@@ -338,65 +343,90 @@ async fn run(root: &Path, args: RunArgs) -> Result<i32, AppError> {
     })
 }
 
-/// Schemas the suite's setup SQL creates (`create schema [if not exists] x`).
-fn suite_schemas(suite: &Suite) -> Vec<String> {
+/// Schemas that SQL files create (`create schema [if not exists] x`).
+fn schemas_created_by<'a>(root: &Path, files: impl IntoIterator<Item = &'a Path>) -> Vec<String> {
     let re = regex::Regex::new(
         r#"(?i)create\s+schema\s+(?:if\s+not\s+exists\s+)?"?([A-Za-z_][A-Za-z0-9_$]*)"?"#,
     )
     .expect("static regex");
     let mut out = Vec::new();
-    for step in &suite.config.setup {
-        if let suite::SetupStep::Sql(f) = step {
-            let text = std::fs::read_to_string(suite.root.join(f)).unwrap_or_default();
-            for c in re.captures_iter(&text) {
-                if !out.contains(&c[1].to_string()) {
-                    out.push(c[1].to_string());
-                }
+    for f in files {
+        let text = std::fs::read_to_string(root.join(f)).unwrap_or_default();
+        for c in re.captures_iter(&text) {
+            if !out.contains(&c[1].to_string()) {
+                out.push(c[1].to_string());
             }
         }
     }
     out
 }
 
-async fn seed(root: &Path, args: cli::SeedArgs) -> Result<i32, AppError> {
-    let loaded = load(root, None)?;
-    let suite = loaded.suite;
-    let url = args
-        .database_url
-        .clone()
+/// Schemas the suite's setup SQL creates.
+fn suite_schemas(suite: &Suite) -> Vec<String> {
+    let files = suite.config.setup.iter().filter_map(|step| match step {
+        suite::SetupStep::Sql(f) => Some(f.as_path()),
+        suite::SetupStep::Csv { .. } => None,
+    });
+    schemas_created_by(&suite.root, files)
+}
+
+/// Drops `schemas` where they exist (only with `replace`; otherwise an
+/// existing schema is a usage error naming the way out).
+async fn clear_schemas(
+    pool: &sqlx::PgPool,
+    label: &str,
+    schemas: &[String],
+    replace: bool,
+) -> Result<(), AppError> {
+    let existing: Vec<String> =
+        sqlx::query_scalar("select nspname::text from pg_namespace where nspname = any($1)")
+            .bind(schemas)
+            .fetch_all(pool)
+            .await
+            .map_err(|e| AppError::Infrastructure(db::describe_error(&e).0))?;
+    if !existing.is_empty() && !replace {
+        return Err(AppError::Usage(format!(
+            "{label} already holds the suite's schema ({}); pass --replace to drop and reload it",
+            existing.join(", ")
+        )));
+    }
+    for s in &existing {
+        let drop = format!("drop schema {} cascade", crate::sql::quote_ident(s));
+        sqlx::raw_sql(&drop)
+            .execute(pool)
+            .await
+            .map_err(|e| AppError::Infrastructure(db::describe_error(&e).0))?;
+    }
+    Ok(())
+}
+
+/// A writable database by URL (else DATABASE_URL, else the libpq environment).
+async fn writable_pool(
+    url: Option<String>,
+    connections: u32,
+) -> Result<(sqlx::PgPool, String), AppError> {
+    let url = url
         .or_else(|| std::env::var("DATABASE_URL").ok())
         .unwrap_or_default();
     let opts = db::url::options(&url).map_err(AppError::Usage)?;
     let label = db::url::label(&opts);
     let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(2)
+        .max_connections(connections.max(1))
         .connect_with(opts)
         .await
         .map_err(|e| {
             AppError::Infrastructure(db::url::redact(&format!("cannot connect to {label}: {e}")))
         })?;
-    let schemas = suite_schemas(&suite);
-    let existing: Vec<String> =
-        sqlx::query_scalar("select nspname::text from pg_namespace where nspname = any($1)")
-            .bind(&schemas)
-            .fetch_all(&pool)
-            .await
-            .map_err(|e| AppError::Infrastructure(db::describe_error(&e).0))?;
-    if !existing.is_empty() {
-        if !args.replace {
-            pool.close().await;
-            return Err(AppError::Usage(format!(
-                "{label} already holds the suite's schema ({}); pass --replace to drop and reload it",
-                existing.join(", ")
-            )));
-        }
-        for s in &existing {
-            let drop = format!("drop schema {} cascade", crate::sql::quote_ident(s));
-            sqlx::raw_sql(&drop)
-                .execute(&pool)
-                .await
-                .map_err(|e| AppError::Infrastructure(db::describe_error(&e).0))?;
-        }
+    Ok((pool, label))
+}
+
+async fn seed(root: &Path, args: cli::SeedArgs) -> Result<i32, AppError> {
+    let loaded = load(root, None)?;
+    let suite = loaded.suite;
+    let (pool, label) = writable_pool(args.database_url.clone(), 2).await?;
+    if let Err(e) = clear_schemas(&pool, &label, &suite_schemas(&suite), args.replace).await {
+        pool.close().await;
+        return Err(e);
     }
     let started = Instant::now();
     if let Err(e) = db::setup::apply(&pool, &suite).await {

@@ -1,0 +1,227 @@
+//! `assay bench`: generate each scale in a throwaway embedded cluster,
+//! measure, compare with the committed baselines, forecast, report.
+
+use super::gen::{default_connections, gen_error, scale_config};
+use super::{load, open_sink, schemas_created_by};
+use crate::bench::{self, assemble::Thresholds, baseline, model::BenchReport, run::BenchOptions};
+use crate::cli::{self, BenchArgs};
+use crate::db::{Database, TargetSpec};
+use crate::engine::Selection;
+use crate::error::{exit_code, AppError};
+use crate::gen::analytics_v6::Plan;
+use crate::report::Format;
+use crate::suite::Environment;
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+/// The reports asked for: (format, file or stdout).
+fn report_specs(
+    formats: &[String],
+    output: Option<&PathBuf>,
+) -> Result<Vec<cli::FormatSpec>, AppError> {
+    let mut specs = Vec::new();
+    for f in formats {
+        let s = cli::parse_format(f).map_err(AppError::Usage)?;
+        if s.format == Format::Junit {
+            return Err(AppError::Usage(
+                "bench reports come as human, json or markdown (junit is for `assay run`)".into(),
+            ));
+        }
+        specs.push(s);
+    }
+    if specs.is_empty() {
+        specs.push(cli::FormatSpec {
+            format: Format::Human,
+            path: None,
+        });
+    }
+    if let Some(out) = output {
+        if specs.len() != 1 || specs[0].path.is_some() {
+            return Err(AppError::Usage(
+                "--output goes with exactly one --format; with several, write --format json=FILE"
+                    .into(),
+            ));
+        }
+        specs[0].path = Some(out.clone());
+    }
+    if specs.iter().all(|s| s.path.is_some()) {
+        specs.push(cli::FormatSpec {
+            format: Format::Human,
+            path: None,
+        });
+    }
+    if specs.iter().filter(|s| s.path.is_none()).count() > 1 {
+        return Err(AppError::Usage(
+            "only one report can go to standard output; give the others a file (--format json=bench.json)".into(),
+        ));
+    }
+    Ok(specs)
+}
+
+fn scales(given: &[f64]) -> Result<Vec<f64>, AppError> {
+    let mut v = Vec::new();
+    for &s in given {
+        Plan::new(s, 0).map_err(|e| AppError::Usage(format!("--scale: {e}")))?;
+        v.push(s);
+    }
+    v.sort_by(f64::total_cmp);
+    v.dedup();
+    if v.is_empty() {
+        return Err(AppError::Usage(
+            "--scale needs at least one scale, e.g. --scale 1,10,100".into(),
+        ));
+    }
+    Ok(v)
+}
+
+pub async fn bench(root: &std::path::Path, args: BenchArgs) -> Result<i32, AppError> {
+    let loaded = load(root, args.sql_dir.clone())?;
+    if !loaded.errors.is_empty() {
+        // A bench of a partly loaded suite would silently measure less.
+        return Err(AppError::Input(loaded.errors));
+    }
+    let suite = loaded.suite;
+    let cfg = scale_config(&suite)?;
+    let scales = scales(&args.scales)?;
+    let specs = report_specs(&args.formats, args.output.as_ref())?;
+    let bench_cfg = &suite.config.bench;
+    let max_p95_ratio = args.max_p95_ratio.unwrap_or(bench_cfg.max_p95_ratio);
+    if !(max_p95_ratio.is_finite() && max_p95_ratio >= 1.0) {
+        return Err(AppError::Usage(
+            "--max-p95-ratio must be a number of at least 1".into(),
+        ));
+    }
+    let timeout = match &args.timeout {
+        None => None,
+        Some(t) => Some(
+            crate::suite::duration::parse_duration(t)
+                .map_err(|e| AppError::Usage(format!("--timeout: {e}")))?,
+        ),
+    };
+    let selection = Selection {
+        filter: args.select.filter.clone(),
+        tags: args.select.tags.clone(),
+        partition: None,
+    };
+    let checks: Vec<_> = suite
+        .query_checks
+        .iter()
+        .filter(|c| selection.matches(&c.name, &c.tags))
+        .filter(|c| c.environments.contains(&Environment::Fixtures))
+        .collect();
+    if checks.is_empty() {
+        return Err(AppError::Usage(
+            "no query check matches the selection (see `assay list`)".into(),
+        ));
+    }
+    // Baselines are read before anything runs: a broken file is an input error.
+    let baselines_dir = suite.root.join(&bench_cfg.baselines_dir);
+    let mut baselines = BTreeMap::new();
+    let mut errors = Vec::new();
+    for c in &checks {
+        match baseline::load(&baselines_dir, &c.name) {
+            Ok(b) => {
+                baselines.insert(c.name.clone(), b);
+            }
+            // The message names the file, line and column, and the fix.
+            Err(m) => errors.push(m),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Usage(errors.join("\n")));
+    }
+
+    let connections = default_connections();
+    let progress = !args.no_progress && std::io::stderr().is_terminal();
+    let opts = BenchOptions {
+        scales,
+        seed: args.seed.unwrap_or(cfg.seed),
+        connections,
+        warmup_runs: args.warmup.unwrap_or(bench_cfg.warmup_runs),
+        timed_runs: args.runs.unwrap_or(bench_cfg.timed_runs).max(1),
+        timeout,
+        progress,
+        schemas: schemas_created_by(&suite.root, cfg.before.iter().map(|p| p.as_path())),
+    };
+    let db = Database::open(
+        &TargetSpec::Embedded,
+        suite.config.postgres_version,
+        connections as u32 + 1,
+    )
+    .await
+    .map_err(AppError::Infrastructure)?;
+    let measured = bench::run::run(&db.pool, &suite, &cfg, &checks, &opts, |e| match e {
+        bench::run::BenchEvent::Generated(info) => {
+            if progress {
+                eprintln!(
+                    "scale {}: {} leads generated in {:.1} s",
+                    info.scale,
+                    info.leads,
+                    info.generate_ms / 1e3
+                );
+            }
+        }
+    })
+    .await;
+    db.close().await;
+    let (scale_infos, measurements) = measured.map_err(gen_error)?;
+
+    let leads_per_scale = Plan::new(1.0, opts.seed).map_err(AppError::Usage)?.leads as f64;
+    let report = bench::assemble::assemble(
+        &suite.config.name,
+        leads_per_scale,
+        scale_infos,
+        measurements,
+        &baselines,
+        &Thresholds {
+            max_p95_ratio,
+            min_p95_delta_ms: bench_cfg.min_p95_delta_ms,
+        },
+        args.save_baseline,
+    );
+    write_reports(&report, &specs)?;
+    if args.save_baseline {
+        save_baselines(&report, &baselines_dir)?;
+    }
+    Ok(if report.failures() > 0 {
+        exit_code::CHECK_FAILED
+    } else {
+        exit_code::OK
+    })
+}
+
+fn write_reports(report: &BenchReport, specs: &[cli::FormatSpec]) -> Result<(), AppError> {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    for s in specs {
+        let text = match s.format {
+            Format::Human => {
+                let color = s.path.is_none() && std::io::stdout().is_terminal() && !no_color;
+                bench::report::human(report, color)
+            }
+            Format::Json => bench::report::json(report),
+            Format::Markdown => bench::report::markdown(report),
+            Format::Junit => unreachable!("rejected by report_specs"),
+        };
+        let mut sink = open_sink(&s.path)?;
+        sink.write_all(text.as_bytes())
+            .and_then(|_| sink.flush())
+            .map_err(|e| AppError::Usage(format!("cannot write report: {e}")))?;
+    }
+    Ok(())
+}
+
+fn save_baselines(report: &BenchReport, dir: &std::path::Path) -> Result<(), AppError> {
+    let mut by_check: BTreeMap<&str, Vec<&bench::model::Measurement>> = BTreeMap::new();
+    for r in &report.rows {
+        by_check
+            .entry(&r.measurement.check)
+            .or_default()
+            .push(&r.measurement);
+    }
+    for (check, ms) in by_check {
+        let path = baseline::save(dir, check, &ms).map_err(AppError::Usage)?;
+        eprintln!("baseline saved: {}", path.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,84 @@
+//! Turns measurements into the bench report: each one compared with its
+//! baseline entry and judged, and a forecast fitted per query × parameter set
+//! over the scales. Pure.
+
+use super::baseline::{self, Baseline};
+use super::forecast;
+use super::model::{BaselineStatus, BenchReport, Measurement, ScaleInfo};
+use super::verdict;
+use std::collections::BTreeMap;
+
+/// Per (check, parameter set): the budget and the (leads, p95) points.
+type SeriesByUnit<'a> = BTreeMap<(&'a str, &'a str), (f64, Vec<(u64, f64)>)>;
+
+pub struct Thresholds {
+    pub max_p95_ratio: f64,
+    pub min_p95_delta_ms: f64,
+}
+
+/// `baselines` maps check name → its baseline file (None: no file yet).
+/// With `accepting`, measurements become the baseline: they are reported as
+/// `same` instead of being compared.
+pub fn assemble(
+    suite: &str,
+    leads_per_scale: f64,
+    scales: Vec<ScaleInfo>,
+    mut measurements: Vec<Measurement>,
+    baselines: &BTreeMap<String, Option<Baseline>>,
+    thresholds: &Thresholds,
+    accepting: bool,
+) -> BenchReport {
+    measurements.sort_by(|a, b| {
+        (&a.check, &a.param_set)
+            .cmp(&(&b.check, &b.param_set))
+            .then(a.scale.total_cmp(&b.scale))
+    });
+    let mut forecasts: BTreeMap<String, BTreeMap<String, _>> = BTreeMap::new();
+    let mut points: SeriesByUnit = BTreeMap::new();
+    for m in measurements.iter().filter(|m| m.error.is_none()) {
+        points
+            .entry((&m.check, &m.param_set))
+            .or_insert_with(|| (m.budget_ms, Vec::new()))
+            .1
+            .push((m.leads, m.p95_ms));
+    }
+    for ((check, set), (budget, pts)) in points {
+        if let Some(f) = forecast::fit(&pts, budget, leads_per_scale) {
+            forecasts
+                .entry(check.to_string())
+                .or_default()
+                .insert(set.to_string(), f);
+        }
+    }
+    let rows = measurements
+        .into_iter()
+        .map(|m| {
+            let status = if accepting && m.error.is_none() {
+                BaselineStatus::Same {
+                    baseline_p95_ms: m.p95_ms,
+                }
+            } else {
+                let entry = baselines
+                    .get(&m.check)
+                    .and_then(Option::as_ref)
+                    .and_then(|b| b.entry(&m.param_set, m.scale));
+                baseline::compare(
+                    entry,
+                    &m,
+                    thresholds.max_p95_ratio,
+                    thresholds.min_p95_delta_ms,
+                )
+            };
+            verdict::judge(&m, &status)
+        })
+        .collect();
+    BenchReport {
+        suite: suite.to_string(),
+        leads_per_scale,
+        scales,
+        rows,
+        forecasts,
+        max_p95_ratio: thresholds.max_p95_ratio,
+        min_p95_delta_ms: thresholds.min_p95_delta_ms,
+    }
+}

@@ -1,0 +1,934 @@
+//! Renderers of a `BenchReport`: the terminal table (`human`), the
+//! machine-readable `json` (schema `assay.bench/v1`) and a GitHub `markdown`
+//! summary. Pure: each returns the text, the caller writes it.
+
+use super::fingerprint::fingerprint;
+use super::model::{BaselineStatus, BenchReport, BenchRow, BenchVerdict, Fingerprint, Forecast};
+use crate::report::plan::summarize;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+/// The JSON report's schema tag; bump it when a field changes meaning.
+pub const JSON_SCHEMA: &str = "assay.bench/v1";
+
+/// Scales closer than this are the same scale.
+const SCALE_TOLERANCE: f64 = 1e-9;
+
+const RESULT_HEADERS: [&str; 11] = [
+    "check",
+    "set",
+    "scale",
+    "p50 ms",
+    "p95 ms",
+    "max ms",
+    "server ms",
+    "budget ms",
+    "headroom",
+    "verdict",
+    "baseline",
+];
+/// Which result columns hold numbers (right-aligned).
+const RESULT_NUMERIC: [bool; 11] = [
+    false, false, true, true, true, true, true, true, true, false, false,
+];
+const VERDICT_COLUMN: usize = 9;
+
+// ---------------------------------------------------------------------------
+// human
+
+/// The terminal report; `color` adds ANSI colours to verdicts and the summary.
+pub fn human(r: &BenchReport, color: bool) -> String {
+    let paint = |text: &str, good: bool| -> String {
+        if !color {
+            return text.to_string();
+        }
+        let s = console::style(text).force_styling(true);
+        if good {
+            s.green().to_string()
+        } else {
+            s.red().to_string()
+        }
+    };
+    let mut out = String::new();
+    out.push_str(&format!("assay bench: {}\n", r.suite));
+    out.push_str(&format!("{}\n\n", slower_rule(r)));
+
+    let mut scales = vec![vec!["scale".into(), "leads".into(), "generated in".into()]];
+    scales.extend(r.scales.iter().map(|s| {
+        vec![
+            fmt_scale(s.scale),
+            fmt_count(s.leads),
+            fmt_duration(s.generate_ms),
+        ]
+    }));
+    for line in align(&scales, &[true, true, true]) {
+        out.push_str(&format!("{}\n", line.join("  ").trim_end()));
+    }
+    out.push('\n');
+
+    let mut table = vec![RESULT_HEADERS.iter().map(|h| h.to_string()).collect()];
+    table.extend(
+        r.rows
+            .iter()
+            .map(|row| result_cells(row, row.verdict.label())),
+    );
+    for (i, mut line) in align(&table, &RESULT_NUMERIC).into_iter().enumerate() {
+        if i > 0 {
+            let verdict = r.rows[i - 1].verdict;
+            line[VERDICT_COLUMN] = paint(&line[VERDICT_COLUMN], !verdict.is_failure());
+        }
+        out.push_str(&format!("{}\n", line.join("  ").trim_end()));
+    }
+
+    out.push_str("\nforecast\n");
+    let lines: Vec<Vec<String>> = check_sets(r)
+        .into_iter()
+        .map(|(check, set, budget)| {
+            let mut cells = vec![check.to_string(), set.to_string()];
+            cells.extend(forecast_cells(r.forecast(check, set), budget));
+            cells
+        })
+        .collect();
+    for line in align(&lines, &[false; 5]) {
+        out.push_str(&format!("  {}\n", line.join("  ").trim_end()));
+    }
+
+    if let Some(scale) = largest_scale(r) {
+        out.push_str(&format!(
+            "\nplans at scale {} (slowest parameter set of each check)\n",
+            fmt_scale(scale)
+        ));
+        for row in slowest_at(r, scale) {
+            let m = &row.measurement;
+            out.push_str(&format!(
+                "  {} · {} (p95 {} ms)\n",
+                m.check,
+                m.param_set,
+                fmt_ms(m.p95_ms)
+            ));
+            for line in plan_lines(row) {
+                out.push_str(&format!("    {line}\n"));
+            }
+        }
+    }
+
+    let changed = plan_changes(r);
+    if !changed.is_empty() {
+        out.push_str("\nplan changes\n");
+        for (row, baseline, changes) in changed {
+            out.push_str(&format!("  {}\n", row_label(row)));
+            out.push_str(&format!("    was: {baseline}\n"));
+            if let Some(now) = current_fingerprint(row) {
+                out.push_str(&format!("    now: {now}\n"));
+            }
+            for c in changes {
+                out.push_str(&format!("    {c}\n"));
+            }
+        }
+    }
+
+    let errors: Vec<(&BenchRow, &str)> = errors(r);
+    if !errors.is_empty() {
+        out.push_str("\nerrors\n");
+        for (row, error) in errors {
+            let error = error.trim_end().replace('\n', "\n    ");
+            out.push_str(&format!("  {}: {error}\n", row_label(row)));
+        }
+    }
+
+    let counts = Counts::of(r);
+    out.push('\n');
+    out.push_str(&paint(&counts.summary(), counts.failures == 0));
+    out.push('\n');
+    out
+}
+
+// ---------------------------------------------------------------------------
+// json
+
+/// The JSON report: flat results with rounded numbers, so diffs stay small.
+pub fn json(r: &BenchReport) -> String {
+    let counts = Counts::of(r);
+    let scales: Vec<Value> = r
+        .scales
+        .iter()
+        .map(|s| {
+            json!({
+                "scale": s.scale,
+                "leads": s.leads,
+                "generate_ms": round(s.generate_ms, 3),
+                "relation_rows": s.relation_rows,
+            })
+        })
+        .collect();
+    let results: Vec<Value> = r.rows.iter().map(|row| json_result(r, row)).collect();
+    let doc = json!({
+        "schema": JSON_SCHEMA,
+        "suite": r.suite,
+        "leads_per_scale": r.leads_per_scale,
+        "max_p95_ratio": r.max_p95_ratio,
+        "min_p95_delta_ms": r.min_p95_delta_ms,
+        "scales": scales,
+        "results": results,
+        "summary": {
+            "measurements": counts.measurements,
+            "failures": counts.failures,
+            "over_budget": counts.over_budget,
+            "plan_changed": counts.plan_changed,
+            "slower": counts.slower,
+            "error": counts.error,
+        },
+    });
+    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+fn json_result(r: &BenchReport, row: &BenchRow) -> Value {
+    let m = &row.measurement;
+    let ok = m.error.is_none();
+    let timing = |x: f64| if ok { round(x, 3) } else { Value::Null };
+    let fp = current_fingerprint(row);
+    let forecast = r.forecast(&m.check, &m.param_set);
+    let from_forecast = |pick: fn(&Forecast) -> Option<f64>, decimals: i32| {
+        forecast
+            .and_then(pick)
+            .map_or(Value::Null, |x| round(x, decimals))
+    };
+    let mut o = Map::new();
+    o.insert("name".into(), json!(m.check));
+    o.insert("param_set".into(), json!(m.param_set));
+    o.insert("params".into(), json!(m.params));
+    o.insert("scale".into(), json!(m.scale));
+    o.insert("leads".into(), json!(m.leads));
+    o.insert("runs".into(), json!(m.runs));
+    o.insert("p50_ms".into(), timing(m.p50_ms));
+    o.insert("p95_ms".into(), timing(m.p95_ms));
+    o.insert("max_ms".into(), timing(m.max_ms));
+    o.insert(
+        "server_ms".into(),
+        m.server_ms.map_or(Value::Null, |x| round(x, 3)),
+    );
+    o.insert("buffers".into(), json!(m.buffers));
+    o.insert("rows".into(), json!(m.rows));
+    o.insert("budget_ms".into(), round(m.budget_ms, 3));
+    o.insert(
+        "headroom".into(),
+        row.headroom.map_or(Value::Null, |h| round(h, 3)),
+    );
+    o.insert("verdict".into(), json!(row.verdict));
+    o.insert(
+        "plan_fingerprint".into(),
+        fp.as_ref().map_or(Value::Null, |f| json!(f.to_string())),
+    );
+    o.insert("fingerprint".into(), json!(fp));
+    o.insert(
+        "plan".into(),
+        m.plan.as_ref().map_or(Value::Null, |p| json!(summarize(p))),
+    );
+    o.insert(
+        "baseline".into(),
+        round_all(serde_json::to_value(&row.baseline).unwrap_or(Value::Null)),
+    );
+    o.insert(
+        "forecast_scale_at_budget".into(),
+        from_forecast(|f| f.scale_at_budget, 3),
+    );
+    o.insert(
+        "forecast_leads_at_budget".into(),
+        from_forecast(|f| f.leads_at_budget, 0),
+    );
+    o.insert("forecast_r2".into(), from_forecast(|f| f.r2, 4));
+    o.insert(
+        "growth_exponent".into(),
+        from_forecast(|f| f.growth_exponent, 3),
+    );
+    o.insert("error".into(), json!(m.error));
+    Value::Object(o)
+}
+
+/// `x` rounded to `decimals` (an integer when 0); null when not finite.
+fn round(x: f64, decimals: i32) -> Value {
+    if !x.is_finite() {
+        return Value::Null;
+    }
+    if decimals == 0 && x.abs() < 9e15 {
+        return json!(x.round() as i64);
+    }
+    let f = 10f64.powi(decimals);
+    json!((x * f).round() / f)
+}
+
+/// Every non-integer number in `v` rounded to 3 decimals.
+fn round_all(v: Value) -> Value {
+    match v {
+        Value::Number(n) if n.is_f64() => n.as_f64().map_or(Value::Null, |x| round(x, 3)),
+        Value::Array(a) => Value::Array(a.into_iter().map(round_all).collect()),
+        Value::Object(o) => Value::Object(o.into_iter().map(|(k, v)| (k, round_all(v))).collect()),
+        other => other,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// markdown
+
+/// A GitHub-flavoured summary for a CI step: scales, results, forecast, and
+/// the plans in collapsible blocks.
+pub fn markdown(r: &BenchReport) -> String {
+    let counts = Counts::of(r);
+    let mut md = String::new();
+    let outcome = if counts.failures == 0 {
+        format!("✅ all {} measurements passed", counts.measurements)
+    } else {
+        format!(
+            "❌ {} of {} measurements failed",
+            counts.failures, counts.measurements
+        )
+    };
+    md.push_str(&format!(
+        "## assay bench: {} — {outcome}\n\n",
+        cell(&r.suite)
+    ));
+    md.push_str(&format!("{}.\n\n{}.\n", counts.summary(), slower_rule(r)));
+
+    section(&mut md, "Scales");
+    md.push_str("| scale | leads | generated in |\n|---:|---:|---:|\n");
+    for s in &r.scales {
+        md.push_str(&format!(
+            "| {} | {} | {} |\n",
+            fmt_scale(s.scale),
+            fmt_count(s.leads),
+            fmt_duration(s.generate_ms)
+        ));
+    }
+
+    section(&mut md, "Results");
+    md.push_str(&format!("| {} |\n", RESULT_HEADERS.join(" | ")));
+    let rule: Vec<&str> = RESULT_NUMERIC
+        .iter()
+        .map(|&n| if n { "---:" } else { "---" })
+        .collect();
+    md.push_str(&format!("|{}|\n", rule.join("|")));
+    for row in &r.rows {
+        let mark = if row.verdict.is_failure() {
+            "❌"
+        } else {
+            "✅"
+        };
+        let mut cells = result_cells(row, &format!("{mark} {}", row.verdict.label()));
+        cells[0] = code(&cells[0]);
+        cells[1] = code(&cells[1]);
+        md.push_str(&format!("| {} |\n", cells.join(" | ")));
+    }
+
+    section(&mut md, "Forecast");
+    md.push_str("| check | set | growth | fit | at budget |\n|---|---|---|---|---|\n");
+    for (check, set, budget) in check_sets(r) {
+        let cells = forecast_cells(r.forecast(check, set), budget);
+        md.push_str(&format!(
+            "| {} | {} | {} |\n",
+            code(check),
+            code(set),
+            cells
+                .iter()
+                .map(|c| cell(c))
+                .collect::<Vec<_>>()
+                .join(" | ")
+        ));
+    }
+
+    if let Some(scale) = largest_scale(r) {
+        section(&mut md, &format!("Plans at scale {}", fmt_scale(scale)));
+        md.push_str("The slowest parameter set of each check.\n\n");
+        for row in slowest_at(r, scale) {
+            let m = &row.measurement;
+            md.push_str(&format!(
+                "<details>\n<summary><code>{}</code> · <code>{}</code> · p95 {} ms</summary>\n\n```text\n{}\n```\n\n</details>\n\n",
+                html(&m.check),
+                html(&m.param_set),
+                fmt_ms(m.p95_ms),
+                plan_lines(row).join("\n")
+            ));
+        }
+    }
+
+    let changed = plan_changes(r);
+    if !changed.is_empty() {
+        section(&mut md, "Plan changes");
+        for (row, baseline, changes) in changed {
+            let m = &row.measurement;
+            md.push_str(&format!(
+                "- {} · {} at scale {}\n",
+                code(&m.check),
+                code(&m.param_set),
+                fmt_scale(m.scale)
+            ));
+            md.push_str(&format!("  - was: {}\n", code(&baseline.to_string())));
+            if let Some(now) = current_fingerprint(row) {
+                md.push_str(&format!("  - now: {}\n", code(&now.to_string())));
+            }
+            for c in changes {
+                md.push_str(&format!("  - {}\n", code(c)));
+            }
+        }
+    }
+
+    let errors = errors(r);
+    if !errors.is_empty() {
+        section(&mut md, "Errors");
+        for (row, error) in errors {
+            let m = &row.measurement;
+            md.push_str(&format!(
+                "- {} · {} at scale {}: {}\n",
+                code(&m.check),
+                code(&m.param_set),
+                fmt_scale(m.scale),
+                code(error.trim())
+            ));
+        }
+    }
+    md.truncate(md.trim_end().len());
+    md.push('\n');
+    md
+}
+
+/// Starts a `###` section after exactly one blank line.
+fn section(md: &mut String, title: &str) {
+    md.truncate(md.trim_end().len());
+    md.push_str(&format!("\n\n### {title}\n\n"));
+}
+
+/// A markdown table cell: no pipes or newlines breaking the row.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// Inline code for a table cell or list item.
+fn code(s: &str) -> String {
+    format!("`{}`", cell(&s.replace('`', "'")))
+}
+
+fn html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+// ---------------------------------------------------------------------------
+// shared pieces
+
+/// What counts as slower, in words.
+fn slower_rule(r: &BenchReport) -> String {
+    format!(
+        "A measurement is slower than its baseline when its p95 exceeds {}× the baseline's by more than {} ms",
+        r.max_p95_ratio, r.min_p95_delta_ms
+    )
+}
+
+/// The result columns of a row, with `verdict` as the verdict cell.
+fn result_cells(row: &BenchRow, verdict: &str) -> Vec<String> {
+    let m = &row.measurement;
+    let ok = m.error.is_none();
+    let timing = |x: f64| if ok { fmt_ms(x) } else { "-".into() };
+    vec![
+        m.check.clone(),
+        m.param_set.clone(),
+        fmt_scale(m.scale),
+        timing(m.p50_ms),
+        timing(m.p95_ms),
+        timing(m.max_ms),
+        m.server_ms.filter(|_| ok).map_or("-".into(), fmt_ms),
+        format!("{}", m.budget_ms),
+        row.headroom.map_or("-".into(), fmt_headroom),
+        verdict.to_string(),
+        // A failed query was not compared with its baseline.
+        if ok {
+            baseline_label(&row.baseline)
+        } else {
+            "-".into()
+        },
+    ]
+}
+
+fn baseline_label(b: &BaselineStatus) -> String {
+    match b {
+        BaselineStatus::New => "new".into(),
+        BaselineStatus::Same { .. } => "same".into(),
+        BaselineStatus::PlanChanged { .. } => "plan changed".into(),
+        BaselineStatus::Slower { ratio, .. } => format!("slower ×{ratio:.1}"),
+    }
+}
+
+/// growth, fit and budget crossing of one check × set.
+fn forecast_cells(f: Option<&Forecast>, budget_ms: f64) -> Vec<String> {
+    let Some(f) = f else {
+        return vec![
+            "no forecast".into(),
+            "needs 2 scales without error".into(),
+            String::new(),
+        ];
+    };
+    let growth = f
+        .growth_exponent
+        .map_or("growth n/a".into(), |g| format!("n^{g:.2}"));
+    let fit = match f.r2 {
+        Some(r2) => format!("R² {r2:.3} over {} scales", f.points),
+        None => format!("{} scales, R² n/a", f.points),
+    };
+    let crossing = match (f.leads_at_budget, f.scale_at_budget) {
+        (None, _) => "does not grow with volume".into(),
+        (Some(l), _) if l <= 0.0 => format!("over {budget_ms} ms at any volume"),
+        (Some(l), Some(s)) => format!(
+            "reaches {budget_ms} ms at scale ≈ {} (≈ {} leads)",
+            fmt_approx(s),
+            fmt_short(l)
+        ),
+        (Some(l), None) => format!("reaches {budget_ms} ms at ≈ {} leads", fmt_short(l)),
+    };
+    vec![growth, fit, crossing]
+}
+
+/// Distinct (check, parameter set) pairs in row order, with the budget.
+fn check_sets(r: &BenchReport) -> Vec<(&str, &str, f64)> {
+    let mut seen = BTreeMap::new();
+    for row in &r.rows {
+        let m = &row.measurement;
+        seen.entry((m.check.as_str(), m.param_set.as_str()))
+            .or_insert(m.budget_ms);
+    }
+    seen.into_iter().map(|((c, s), b)| (c, s, b)).collect()
+}
+
+fn largest_scale(r: &BenchReport) -> Option<f64> {
+    r.scales
+        .iter()
+        .map(|s| s.scale)
+        .chain(r.rows.iter().map(|row| row.measurement.scale))
+        .max_by(f64::total_cmp)
+}
+
+/// Per check, the row with the highest p95 at `scale` among those with a plan.
+fn slowest_at(r: &BenchReport, scale: f64) -> Vec<&BenchRow> {
+    let mut slowest: BTreeMap<&str, &BenchRow> = BTreeMap::new();
+    for row in &r.rows {
+        let m = &row.measurement;
+        if m.error.is_some() || m.plan.is_none() || (m.scale - scale).abs() > SCALE_TOLERANCE {
+            continue;
+        }
+        let best = slowest.entry(m.check.as_str()).or_insert(row);
+        if m.p95_ms > best.measurement.p95_ms {
+            *best = row;
+        }
+    }
+    slowest.into_values().collect()
+}
+
+fn current_fingerprint(row: &BenchRow) -> Option<Fingerprint> {
+    let m = &row.measurement;
+    m.fingerprint
+        .clone()
+        .or_else(|| m.plan.as_ref().map(fingerprint))
+}
+
+/// The fingerprint line, then the plan summary.
+fn plan_lines(row: &BenchRow) -> Vec<String> {
+    let mut lines: Vec<String> = current_fingerprint(row)
+        .map(|f| f.to_string())
+        .into_iter()
+        .collect();
+    if let Some(p) = &row.measurement.plan {
+        lines.extend(summarize(p));
+    }
+    lines
+}
+
+fn plan_changes(r: &BenchReport) -> Vec<(&BenchRow, &Fingerprint, &[String])> {
+    r.rows
+        .iter()
+        .filter_map(|row| match &row.baseline {
+            BaselineStatus::PlanChanged { baseline, changes } => {
+                Some((row, baseline, changes.as_slice()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn errors(r: &BenchReport) -> Vec<(&BenchRow, &str)> {
+    r.rows
+        .iter()
+        .filter_map(|row| Some((row, row.measurement.error.as_deref()?)))
+        .collect()
+}
+
+fn row_label(row: &BenchRow) -> String {
+    let m = &row.measurement;
+    format!(
+        "{} · {} at scale {}",
+        m.check,
+        m.param_set,
+        fmt_scale(m.scale)
+    )
+}
+
+/// Verdict counts.
+struct Counts {
+    measurements: usize,
+    failures: usize,
+    over_budget: usize,
+    plan_changed: usize,
+    slower: usize,
+    error: usize,
+}
+
+impl Counts {
+    fn of(r: &BenchReport) -> Counts {
+        let n = |v: BenchVerdict| r.rows.iter().filter(|row| row.verdict == v).count();
+        Counts {
+            measurements: r.rows.len(),
+            failures: r.failures(),
+            over_budget: n(BenchVerdict::OverBudget),
+            plan_changed: n(BenchVerdict::PlanChanged),
+            slower: n(BenchVerdict::Slower),
+            error: n(BenchVerdict::Error),
+        }
+    }
+
+    fn summary(&self) -> String {
+        format!(
+            "{} measurements, {} failed (over budget {}, plan changed {}, slower {}, error {})",
+            self.measurements,
+            self.failures,
+            self.over_budget,
+            self.plan_changed,
+            self.slower,
+            self.error
+        )
+    }
+}
+
+/// Cells padded to their column's widest; `right[i]` right-aligns column i.
+fn align(rows: &[Vec<String>], right: &[bool]) -> Vec<Vec<String>> {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    rows.iter()
+        .map(|r| {
+            r.iter()
+                .enumerate()
+                .map(|(c, s)| {
+                    let w = widths[c];
+                    if right.get(c).copied().unwrap_or(false) {
+                        format!("{s:>w$}")
+                    } else {
+                        format!("{s:<w$}")
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// ms with two decimals under 10, one above.
+fn fmt_ms(x: f64) -> String {
+    if x < 10.0 {
+        format!("{x:.2}")
+    } else {
+        format!("{x:.1}")
+    }
+}
+
+/// A scale as given: `1`, `10`, `0.5`.
+fn fmt_scale(x: f64) -> String {
+    format!("{x}")
+}
+
+fn fmt_duration(ms: f64) -> String {
+    if ms >= 1000.0 {
+        format!("{:.1} s", ms / 1000.0)
+    } else {
+        format!("{ms:.0} ms")
+    }
+}
+
+fn fmt_headroom(h: f64) -> String {
+    if h >= 10.0 {
+        format!("{h:.0}×")
+    } else if h >= 1.0 {
+        format!("{h:.1}×")
+    } else {
+        format!("{h:.2}×")
+    }
+}
+
+/// 1234567 → `1,234,567`.
+fn fmt_count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}
+
+/// About two significant digits: 342.7 → `340`, 41.3 → `41`, 5.12 → `5.1`.
+fn fmt_approx(x: f64) -> String {
+    if x >= 100.0 {
+        let unit = 10f64.powi(x.log10().floor() as i32 - 1);
+        format!("{:.0}", (x / unit).round() * unit)
+    } else if x >= 10.0 {
+        format!("{x:.0}")
+    } else if x >= 1.0 {
+        format!("{x:.1}")
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+/// A large count in short form: 5_120_000 → `5.1M`.
+fn fmt_short(x: f64) -> String {
+    for (unit, suffix) in [(1e9, "B"), (1e6, "M"), (1e3, "k")] {
+        if x >= unit {
+            return format!("{}{suffix}", fmt_approx(x / unit));
+        }
+    }
+    fmt_approx(x)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::model::{Measurement, ScaleInfo};
+    use serde_json::json;
+
+    fn row(check: &str, set: &str, scale: f64, p95: f64, verdict: BenchVerdict) -> BenchRow {
+        BenchRow {
+            measurement: Measurement {
+                check: check.into(),
+                param_set: set.into(),
+                params: BTreeMap::from([("platform".to_string(), json!("meta"))]),
+                scale,
+                leads: (scale * 1000.0) as u64,
+                budget_ms: 100.0,
+                runs: 5,
+                p50_ms: p95 / 2.0,
+                p95_ms: p95,
+                max_ms: p95 * 2.0,
+                server_ms: Some(p95 - 0.5),
+                buffers: Some(42),
+                rows: 3,
+                plan: Some(
+                    json!([{"Plan": {"Node Type": "Seq Scan", "Relation Name": "t"}, "Execution Time": 1.0}]),
+                ),
+                fingerprint: None,
+                error: None,
+            },
+            baseline: BaselineStatus::New,
+            verdict,
+            headroom: Some(100.0 / p95),
+        }
+    }
+
+    fn report(rows: Vec<BenchRow>) -> BenchReport {
+        BenchReport {
+            suite: "s".into(),
+            leads_per_scale: 1000.0,
+            scales: vec![ScaleInfo {
+                scale: 1.0,
+                leads: 1000,
+                relation_rows: BTreeMap::new(),
+                generate_ms: 1234.5,
+            }],
+            rows,
+            forecasts: BTreeMap::new(),
+            max_p95_ratio: 1.5,
+            min_p95_delta_ms: 5.0,
+        }
+    }
+
+    #[test]
+    fn number_formats() {
+        assert_eq!(fmt_count(0), "0");
+        assert_eq!(fmt_count(999), "999");
+        assert_eq!(fmt_count(1000), "1,000");
+        assert_eq!(fmt_count(1_500_000), "1,500,000");
+        assert_eq!(fmt_approx(342.7), "340");
+        assert_eq!(fmt_approx(1332.0), "1300");
+        assert_eq!(fmt_approx(41.3), "41");
+        assert_eq!(fmt_approx(5.12), "5.1");
+        assert_eq!(fmt_approx(0.123), "0.12");
+        assert_eq!(fmt_short(5_120_000.0), "5.1M");
+        assert_eq!(fmt_short(19_980_000.0), "20M");
+        assert_eq!(fmt_short(15_000.0), "15k");
+        assert_eq!(fmt_short(2.5e9), "2.5B");
+        assert_eq!(fmt_short(640.0), "640");
+        assert_eq!(fmt_headroom(153.8), "154×");
+        assert_eq!(fmt_headroom(1.84), "1.8×");
+        assert_eq!(fmt_headroom(0.456), "0.46×");
+        assert_eq!(fmt_ms(4.5), "4.50");
+        assert_eq!(fmt_ms(1530.25), "1530.2");
+        assert_eq!(fmt_scale(10.0), "10");
+        assert_eq!(fmt_scale(0.5), "0.5");
+        assert_eq!(fmt_duration(1234.5), "1.2 s");
+        assert_eq!(fmt_duration(80.4), "80 ms");
+    }
+
+    #[test]
+    fn forecast_wording() {
+        let f = Forecast {
+            points: 3,
+            intercept_ms: 2.0,
+            ms_per_million_leads: 100.0,
+            r2: Some(0.99912),
+            growth_exponent: Some(0.984),
+            leads_at_budget: Some(5_120_000.0),
+            scale_at_budget: Some(341.3),
+        };
+        assert_eq!(
+            forecast_cells(Some(&f), 2000.0),
+            [
+                "n^0.98",
+                "R² 0.999 over 3 scales",
+                "reaches 2000 ms at scale ≈ 340 (≈ 5.1M leads)"
+            ]
+        );
+        let flat = Forecast {
+            points: 2,
+            r2: None,
+            leads_at_budget: None,
+            scale_at_budget: None,
+            ..f.clone()
+        };
+        assert_eq!(
+            forecast_cells(Some(&flat), 2000.0),
+            ["n^0.98", "2 scales, R² n/a", "does not grow with volume"]
+        );
+        let over = Forecast {
+            leads_at_budget: Some(0.0),
+            scale_at_budget: Some(0.0),
+            ..f
+        };
+        assert_eq!(
+            forecast_cells(Some(&over), 250.0)[2],
+            "over 250 ms at any volume"
+        );
+        assert_eq!(forecast_cells(None, 1.0)[0], "no forecast");
+    }
+
+    #[test]
+    fn slowest_plan_per_check_at_the_largest_scale() {
+        let mut errored = row("a", "z", 10.0, 500.0, BenchVerdict::Error);
+        errored.measurement.error = Some("boom".into());
+        let r = report(vec![
+            row("a", "x", 1.0, 90.0, BenchVerdict::Pass),
+            row("a", "x", 10.0, 20.0, BenchVerdict::Pass),
+            row("a", "y", 10.0, 30.0, BenchVerdict::Pass),
+            errored,
+            row("b", "x", 10.0, 5.0, BenchVerdict::Pass),
+        ]);
+        assert_eq!(largest_scale(&r), Some(10.0));
+        let picked: Vec<(&str, &str)> = slowest_at(&r, 10.0)
+            .iter()
+            .map(|row| {
+                (
+                    row.measurement.check.as_str(),
+                    row.measurement.param_set.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(picked, [("a", "y"), ("b", "x")]);
+    }
+
+    #[test]
+    fn color_only_when_asked() {
+        let mut failing = row("a", "x", 1.0, 150.0, BenchVerdict::OverBudget);
+        failing.headroom = Some(100.0 / 150.0);
+        let r = report(vec![row("a", "y", 1.0, 1.0, BenchVerdict::Pass), failing]);
+        let plain = human(&r, false);
+        assert!(!plain.contains('\u{1b}'), "{plain}");
+        let colored = human(&r, true);
+        assert!(colored.contains("\u{1b}[31mover budget"), "{colored}");
+        assert!(colored.contains("\u{1b}[32mpass"), "{colored}");
+        assert!(plain.contains(
+            "2 measurements, 1 failed (over budget 1, plan changed 0, slower 0, error 0)"
+        ));
+    }
+
+    #[test]
+    fn table_columns_line_up() {
+        let r = report(vec![
+            row("a_long_check", "x", 1.0, 1.0, BenchVerdict::Pass),
+            row("b", "platform=meta,window=1", 1.0, 12.5, BenchVerdict::Pass),
+        ]);
+        let text = human(&r, false);
+        // Columns are aligned in characters (`×` is two bytes).
+        let at = |line: &str, word: &str| line[..line.find(word).unwrap()].chars().count();
+        let header = text.lines().find(|l| l.starts_with("check")).unwrap();
+        let rows: Vec<&str> = text.lines().filter(|l| l.ends_with("  new")).collect();
+        assert_eq!(rows.len(), 2, "{text}");
+        for word in ["verdict", "baseline"] {
+            let expected = at(header, word);
+            let value = if word == "verdict" { "pass" } else { "new" };
+            for row in &rows {
+                assert_eq!(at(row, value), expected, "{word}\n{text}");
+            }
+        }
+        // Numbers are right-aligned: the p95 column ends where its header does.
+        let p95_end = at(header, "p95 ms") + "p95 ms".len();
+        for (row, p95) in rows.iter().zip(["1.00", "12.5"]) {
+            assert_eq!(at(row, &format!("{p95}  ")) + p95.len(), p95_end, "{text}");
+        }
+    }
+
+    #[test]
+    fn json_rounds_and_nulls_errors() {
+        let mut ok = row("a", "x", 1.0, 12.34567, BenchVerdict::Pass);
+        ok.baseline = BaselineStatus::Slower {
+            baseline_p95_ms: 6.0,
+            ratio: 12.34567 / 6.0,
+        };
+        let mut failed = row("a", "y", 1.0, 3.0, BenchVerdict::Error);
+        failed.measurement.error = Some("timeout".into());
+        failed.measurement.plan = None;
+        failed.headroom = None;
+        let v: Value = serde_json::from_str(&json(&report(vec![ok, failed]))).unwrap();
+        let a = &v["results"][0];
+        assert_eq!(a["p95_ms"], json!(12.346));
+        assert_eq!(
+            a["baseline"],
+            json!({"status": "slower", "baseline_p95_ms": 6.0, "ratio": 2.058})
+        );
+        assert_eq!(a["plan_fingerprint"], json!("t: Seq Scan | joins: none"));
+        assert_eq!(a["plan"], json!(["execution 1.0 ms", "Seq Scan on t"]));
+        assert_eq!(a["forecast_r2"], Value::Null);
+        let b = &v["results"][1];
+        assert_eq!(b["verdict"], json!("error"));
+        assert_eq!(b["p95_ms"], Value::Null);
+        assert_eq!(b["headroom"], Value::Null);
+        assert_eq!(b["plan"], Value::Null);
+        assert_eq!(b["error"], json!("timeout"));
+        assert_eq!(v["summary"]["failures"], json!(1));
+        assert_eq!(v["scales"][0]["generate_ms"], json!(1234.5));
+        assert_eq!(round(f64::INFINITY, 3), Value::Null);
+        assert_eq!(round(19_980_000.4, 0), json!(19_980_000));
+    }
+
+    #[test]
+    fn markdown_escapes_cells() {
+        let r = report(vec![row("a", "x=a|b", 1.0, 1.0, BenchVerdict::Pass)]);
+        let md = markdown(&r);
+        assert!(md.contains("| `a` | `x=a\\|b` |"), "{md}");
+        assert!(md.contains("✅ pass"), "{md}");
+        assert!(md.contains("<code>x=a|b</code>"), "{md}");
+    }
+}

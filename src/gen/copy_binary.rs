@@ -1,0 +1,160 @@
+//! PostgreSQL's binary COPY format (`COPY ... FROM STDIN (FORMAT binary)`):
+//! a header, tuples of length-prefixed fields in network byte order, a
+//! trailer. Only the types the generators write.
+
+use chrono::NaiveDate;
+
+const SIGNATURE: &[u8] = b"PGCOPY\n\xff\r\n\0";
+
+/// Days between 0001-01-01 (CE day 1) and 2000-01-01, PostgreSQL's date epoch.
+const PG_EPOCH_CE_DAYS: i32 = 730_120;
+
+/// An output buffer of binary COPY data.
+#[derive(Debug, Default)]
+pub struct CopyBuffer {
+    bytes: Vec<u8>,
+}
+
+impl CopyBuffer {
+    pub fn with_capacity(n: usize) -> CopyBuffer {
+        CopyBuffer {
+            bytes: Vec::with_capacity(n),
+        }
+    }
+    /// The stream header: signature, flags (no OIDs), no header extension.
+    pub fn header(&mut self) {
+        self.bytes.extend_from_slice(SIGNATURE);
+        self.bytes.extend_from_slice(&0i32.to_be_bytes());
+        self.bytes.extend_from_slice(&0i32.to_be_bytes());
+    }
+    /// The stream trailer (a tuple with field count -1).
+    pub fn trailer(&mut self) {
+        self.bytes.extend_from_slice(&(-1i16).to_be_bytes());
+    }
+    /// Starts a tuple of `fields` fields.
+    pub fn row(&mut self, fields: i16) {
+        self.bytes.extend_from_slice(&fields.to_be_bytes());
+    }
+    pub fn null(&mut self) {
+        self.bytes.extend_from_slice(&(-1i32).to_be_bytes());
+    }
+    pub fn int4(&mut self, v: i32) {
+        self.bytes.extend_from_slice(&4i32.to_be_bytes());
+        self.bytes.extend_from_slice(&v.to_be_bytes());
+    }
+    pub fn int8(&mut self, v: i64) {
+        self.bytes.extend_from_slice(&8i32.to_be_bytes());
+        self.bytes.extend_from_slice(&v.to_be_bytes());
+    }
+    pub fn bool(&mut self, v: bool) {
+        self.bytes.extend_from_slice(&1i32.to_be_bytes());
+        self.bytes.push(v as u8);
+    }
+    pub fn text(&mut self, v: &str) {
+        self.bytes
+            .extend_from_slice(&(v.len() as i32).to_be_bytes());
+        self.bytes.extend_from_slice(v.as_bytes());
+    }
+    pub fn date(&mut self, d: NaiveDate) {
+        use chrono::Datelike;
+        self.int4(d.num_days_from_ce() - PG_EPOCH_CE_DAYS);
+    }
+    /// A `numeric` with two decimal places, given in hundredths (cents).
+    pub fn numeric_cents(&mut self, cents: i64) {
+        let (digits, weight) = base10000_cents(cents.unsigned_abs());
+        let len = 8 + 2 * digits.len();
+        self.bytes.extend_from_slice(&(len as i32).to_be_bytes());
+        self.bytes
+            .extend_from_slice(&(digits.len() as i16).to_be_bytes());
+        self.bytes.extend_from_slice(&weight.to_be_bytes());
+        let sign: u16 = if cents < 0 { 0x4000 } else { 0 };
+        self.bytes.extend_from_slice(&sign.to_be_bytes());
+        self.bytes.extend_from_slice(&2i16.to_be_bytes()); // dscale
+        for d in digits {
+            self.bytes.extend_from_slice(&d.to_be_bytes());
+        }
+    }
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+    /// Hands the bytes over and leaves the buffer empty (capacity kept).
+    pub fn take(&mut self) -> Vec<u8> {
+        let cap = self.bytes.capacity();
+        std::mem::replace(&mut self.bytes, Vec::with_capacity(cap))
+    }
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+/// Base-10000 digits (most significant first, no leading or trailing zero
+/// digits) and the weight of the first digit, for `cents / 100`.
+fn base10000_cents(cents: u64) -> (Vec<i16>, i16) {
+    if cents == 0 {
+        return (Vec::new(), 0);
+    }
+    let int = cents / 100;
+    let frac = (cents % 100) as i16 * 100;
+    let mut int_digits = Vec::new();
+    let mut n = int;
+    while n > 0 {
+        int_digits.push((n % 10_000) as i16);
+        n /= 10_000;
+    }
+    int_digits.reverse();
+    let (mut digits, weight) = if int_digits.is_empty() {
+        (vec![frac], -1)
+    } else {
+        let w = int_digits.len() as i16 - 1;
+        let mut d = int_digits;
+        d.push(frac);
+        (d, w)
+    };
+    while digits.last() == Some(&0) {
+        digits.pop();
+    }
+    (digits, weight)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numeric_digits_follow_postgres_layout() {
+        assert_eq!(base10000_cents(0), (vec![], 0));
+        assert_eq!(base10000_cents(5), (vec![500], -1)); // 0.05
+        assert_eq!(base10000_cents(123_456), (vec![1234, 5600], 0)); // 1234.56
+        assert_eq!(base10000_cents(1_234_500), (vec![1, 2345], 1)); // 12345.00
+        assert_eq!(base10000_cents(2_000_000), (vec![2], 1)); // 20000.00
+        assert_eq!(base10000_cents(100), (vec![1], 0)); // 1.00
+    }
+
+    #[test]
+    fn fields_are_length_prefixed_big_endian() {
+        let mut b = CopyBuffer::default();
+        b.row(2);
+        b.int4(7);
+        b.null();
+        assert_eq!(
+            b.as_bytes(),
+            &[0, 2, 0, 0, 0, 4, 0, 0, 0, 7, 0xff, 0xff, 0xff, 0xff]
+        );
+        let mut d = CopyBuffer::default();
+        d.date(NaiveDate::from_ymd_opt(2000, 1, 2).unwrap());
+        assert_eq!(d.as_bytes(), &[0, 0, 0, 4, 0, 0, 0, 1]);
+    }
+
+    #[test]
+    fn header_and_trailer() {
+        let mut b = CopyBuffer::default();
+        b.header();
+        b.trailer();
+        assert_eq!(b.len(), 11 + 8 + 2);
+        assert!(b.as_bytes().starts_with(b"PGCOPY\n\xff\r\n\0"));
+        assert!(b.as_bytes().ends_with(&[0xff, 0xff]));
+    }
+}
