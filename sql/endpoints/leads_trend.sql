@@ -10,9 +10,13 @@ select
   days.dt,
   count(distinct l.sk_lead) as leads
 from days
-left join dashboards.fact_leads l
-  on l.created_date_txt = days.dt_txt
- and (:platform is null
-      or coalesce(lower(l.dominant_platform), 'unknown') = lower(:platform))
+left join (
+  -- only the window's leads, found through the index on created_date_txt
+  select l.sk_lead, l.created_date_txt
+  from dashboards.fact_leads l
+  where l.created_date_txt = any (array(select dt_txt from days))
+    and (:platform is null
+         or coalesce(lower(l.dominant_platform), 'unknown') = lower(:platform))
+) l on l.created_date_txt = days.dt_txt
 group by days.dt
 order by days.dt;

@@ -1,10 +1,8 @@
 -- GET /api/analytics/sales/v6/leads/paid-split/platforms
--- Corrections: no cast of created_date_txt; platform normalised (NULL =
--- 'unknown'); deterministic order.  NULL is_paid still counts as organic.
-with days as (
-  select to_char(d, 'YYYY-MM-DD') as dt_txt
-  from generate_series(:date_from::timestamp, :date_to::timestamp, interval '1 day') as g(d)
-)
+-- Corrections: no cast of created_date_txt (the window's day spellings are
+-- matched as one array, through the index on created_date_txt); platform
+-- normalised (NULL = 'unknown'); deterministic order.  NULL is_paid still
+-- counts as organic.
 select
   coalesce(lower(l.dominant_platform), 'unknown') as platform,
   count(distinct case when l.is_paid = true then l.sk_lead end) as paid_leads,
@@ -13,6 +11,8 @@ select
   100.0 * count(distinct case when l.is_paid = true then l.sk_lead end) / nullif(count(distinct l.sk_lead), 0) as paid_pct,
   100.0 * count(distinct case when l.is_paid = false or l.is_paid is null then l.sk_lead end) / nullif(count(distinct l.sk_lead), 0) as organic_pct
 from dashboards.fact_leads l
-join days on days.dt_txt = l.created_date_txt
+where l.created_date_txt = any (array(
+        select to_char(d, 'YYYY-MM-DD')
+        from generate_series(:date_from::timestamp, :date_to::timestamp, interval '1 day') as g(d)))
 group by 1
 order by total_leads desc, platform;
