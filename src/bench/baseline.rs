@@ -106,8 +106,9 @@ pub fn load(dir: &Path, check: &str) -> Result<Option<Baseline>, String> {
     Ok(Some(baseline))
 }
 
-/// How a measurement compares with its baseline entry. A plan change wins
-/// over a slowdown; a slowdown needs both the ratio and the absolute delta.
+/// How a measurement compares with its baseline entry. Plans are compared by
+/// `fingerprint::strategy` (sequential scan versus index per relation, join
+/// methods). A plan change wins over a slowdown; a slowdown needs both the ratio and the absolute delta.
 pub fn compare(
     entry: Option<&BaselineEntry>,
     m: &Measurement,
@@ -121,10 +122,14 @@ pub fn compare(
         (None, Some(f)) => f,
         _ => return BaselineStatus::New,
     };
-    if *current != entry.fingerprint {
+    let (was, now) = (
+        fingerprint::strategy(&entry.fingerprint),
+        fingerprint::strategy(current),
+    );
+    if was != now {
         return BaselineStatus::PlanChanged {
             baseline: entry.fingerprint.clone(),
-            changes: fingerprint::changes(&entry.fingerprint, current),
+            changes: fingerprint::changes(&was, &now),
         };
     }
     let base = entry.p95_ms;
@@ -282,7 +287,19 @@ mod tests {
             compare(Some(&e), &m(10.0, &seq), 1.5, 5.0),
             BaselineStatus::PlanChanged {
                 baseline: idx.clone(),
-                changes: vec!["fact_leads: - Index Scan using x, + Seq Scan".into()],
+                changes: vec!["fact_leads: - index x, + Seq Scan".into()],
+            }
+        );
+        // A bitmap scan over the same index is the same strategy.
+        let bitmap = fp(
+            "fact_leads",
+            "Bitmap Heap Scan using x",
+            &["Hash Join (Inner)"],
+        );
+        assert_eq!(
+            compare(Some(&e), &m(10.0, &bitmap), 1.5, 5.0),
+            BaselineStatus::Same {
+                baseline_p95_ms: 10.0
             }
         );
         // The plan change wins over the slowdown.

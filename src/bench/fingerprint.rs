@@ -137,6 +137,46 @@ impl fmt::Display for Fingerprint {
     }
 }
 
+/// The strategy a baseline holds a plan to: per relation, a sequential scan
+/// or the indexes used (whether by index, index-only or bitmap scan), and the
+/// join methods (hash, merge, nested loop) as a sorted multiset. Parallelism,
+/// the choice between index and bitmap scans over the same index, which side
+/// of a join is outer (Left/Right) and join order move with small
+/// changes in statistics (ANALYZE samples rows, concurrent loads lay rows out
+/// differently); they are shown but never fail a bench on their own.
+pub fn strategy(fp: &Fingerprint) -> Fingerprint {
+    let class = |method: &str| -> String {
+        let m = method.strip_prefix("Parallel ").unwrap_or(method);
+        for kind in [
+            "Index Only Scan using ",
+            "Index Scan using ",
+            "Bitmap Heap Scan using ",
+        ] {
+            if let Some(index) = m.strip_prefix(kind) {
+                return format!("index {index}");
+            }
+        }
+        m.to_string()
+    };
+    let mut joins: Vec<String> = fp
+        .joins
+        .iter()
+        .map(|j| {
+            let j = j.strip_prefix("Parallel ").unwrap_or(j);
+            j.split(" (").next().unwrap_or(j).to_string()
+        })
+        .collect();
+    joins.sort();
+    Fingerprint {
+        relations: fp
+            .relations
+            .iter()
+            .map(|(r, methods)| (r.clone(), methods.iter().map(|m| class(m)).collect()))
+            .collect(),
+        joins,
+    }
+}
+
 /// Readable differences from `baseline` to `current`, one line per relation
 /// that changed and one for the joins; empty exactly when they are equal.
 pub fn changes(baseline: &Fingerprint, current: &Fingerprint) -> Vec<String> {
@@ -409,6 +449,53 @@ mod tests {
         );
         assert!(changes(&a, &a).is_empty());
         assert!(changes(&Fingerprint::default(), &Fingerprint::default()).is_empty());
+    }
+
+    #[test]
+    fn strategy_ignores_parallelism_scan_kind_over_one_index_and_join_order() {
+        let a = fp(
+            &[
+                ("fact_leads", &["Index Scan using i"]),
+                ("v", &["Parallel Seq Scan"]),
+            ],
+            &["Hash Join (Inner)", "Nested Loop (Left)"],
+        );
+        let b = fp(
+            &[
+                ("fact_leads", &["Bitmap Heap Scan using i"]),
+                ("v", &["Seq Scan"]),
+            ],
+            &["Nested Loop (Right)", "Parallel Hash Join (Inner)"],
+        );
+        assert_ne!(a, b);
+        assert_eq!(strategy(&a), strategy(&b));
+        // An index scan that became a sequential scan is a change of strategy,
+        // and so is another index or another join method.
+        let seq = fp(
+            &[("fact_leads", &["Seq Scan"]), ("v", &["Seq Scan"])],
+            &["Hash Join (Inner)", "Nested Loop (Left)"],
+        );
+        assert_ne!(strategy(&a), strategy(&seq));
+        let other_index = fp(
+            &[
+                ("fact_leads", &["Index Scan using j"]),
+                ("v", &["Seq Scan"]),
+            ],
+            &["Hash Join (Inner)", "Nested Loop (Left)"],
+        );
+        assert_ne!(strategy(&a), strategy(&other_index));
+        let merge = fp(
+            &[
+                ("fact_leads", &["Index Scan using i"]),
+                ("v", &["Seq Scan"]),
+            ],
+            &["Merge Join (Inner)", "Nested Loop (Left)"],
+        );
+        assert_ne!(strategy(&a), strategy(&merge));
+        assert_eq!(
+            changes(&strategy(&a), &strategy(&seq)),
+            vec!["fact_leads: - index i, + Seq Scan".to_string()]
+        );
     }
 
     #[test]

@@ -67,6 +67,13 @@ pub async fn run(
             },
         )
         .await?;
+        // Settle the tables as production has them (hint bits set, visibility
+        // map built, statistics fresh), so autovacuum does not start in the
+        // middle of the timings.
+        sqlx::raw_sql("VACUUM (ANALYZE)")
+            .execute(pool)
+            .await
+            .map_err(|e| GenError::Database(crate::db::describe_error(&e).0))?;
         let info = ScaleInfo {
             scale,
             leads: stats.leads,
