@@ -1,10 +1,15 @@
 //! Benchmarks of assay's own hot paths (no database): parameter rewriting,
-//! snapshot rendering and comparison, output normalisation.
+//! snapshot rendering and comparison, output normalisation, and rendering a
+//! suite-sized run (113 units) in every report format.
 //!
 //! `cargo bench --bench harness -- --save-baseline main` saves a baseline;
 //! `cargo bench --bench harness -- --baseline main` compares against it.
 
+use assay::checks::Outcome;
+use assay::engine::{Event, RunSummary, Timing, UnitKind, UnitResult, Verdict};
 use assay::output::{Cell, Column, QueryOutput};
+use assay::report::Format;
+use assay::suite::Severity;
 use assay::suite::SnapshotSpec;
 use bigdecimal::BigDecimal;
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
@@ -62,6 +67,76 @@ fn output(rows: usize) -> QueryOutput {
     }
 }
 
+/// `n` finished query units, each with a handful of outcomes, as a run of the
+/// analytics suite produces them.
+fn unit_results(n: usize) -> Vec<UnitResult> {
+    (0..n)
+        .map(|i| {
+            let mut r = UnitResult {
+                check: format!("check_{:02}", i % 13),
+                target: "embedded PostgreSQL 15 on 127.0.0.1:5432".into(),
+                kind: UnitKind::Query,
+                file: format!("checks/endpoints/check_{:02}.yaml", i % 13),
+                endpoint: Some("GET /api/analytics/dashboard/v5/kpi".into()),
+                param_set: format!("platform=meta window=2025-10-01..2025-10-0{}", i % 9),
+                params: BTreeMap::new(),
+                severity: Severity::Error,
+                verdict: Verdict::Pass,
+                rows: Some(35),
+                timing: Some(Timing {
+                    runs: 3,
+                    p50_ms: 1.2,
+                    p95_ms: 1.9,
+                    max_ms: 2.4,
+                    budget_ms: 2000.0,
+                }),
+                plan: None,
+                outcomes: vec![
+                    Outcome::pass("budget", "budget", Severity::Error, "p95 1.9 ms of 2000 ms"),
+                    Outcome::pass("shape", "columns", Severity::Error, "6 columns as declared"),
+                    Outcome::pass(
+                        "row_check",
+                        "roas_is_revenue_over_spend",
+                        Severity::Error,
+                        "35 rows",
+                    ),
+                    Outcome::pass(
+                        "reconcile",
+                        "leads_match_fact_leads",
+                        Severity::Error,
+                        "equal",
+                    ),
+                ],
+            };
+            if i % 10 == 0 {
+                r.outcomes.push(Outcome::fail(
+                    "snapshot",
+                    "snapshot",
+                    Severity::Error,
+                    "differs from snapshots/check/set.snap:\n-a | 1\n+a | 2",
+                ));
+            }
+            r.settle();
+            r
+        })
+        .collect()
+}
+
+fn render_run(format: Format, results: &[UnitResult], summary: &RunSummary) {
+    let mut reporter = assay::report::build(format, Box::new(std::io::sink()), false, false);
+    reporter.on_event(&Event::RunStarted {
+        suite: "analytics-v6",
+        target: "embedded",
+        units: results.len(),
+        several_targets: false,
+    });
+    for r in results {
+        reporter.on_event(&Event::UnitFinished(r));
+    }
+    reporter.on_event(&Event::RunFinished(summary));
+    reporter.finish().expect("sink never fails");
+}
+
 fn benches(c: &mut Criterion) {
     let mut types = BTreeMap::new();
     types.insert("date_from".to_string(), "date".to_string());
@@ -96,6 +171,27 @@ fn benches(c: &mut Criterion) {
                 .count()
         })
     });
+    let results = unit_results(113);
+    let summary = RunSummary {
+        suite: "analytics-v6".into(),
+        target: "embedded".into(),
+        environment: "fixtures".into(),
+        counts: Default::default(),
+        duration_ms: 2480.0,
+        setup_ms: 880.0,
+        replica_lag: Vec::new(),
+        input_errors: Vec::new(),
+    };
+    for (name, format) in [
+        ("report_human_113_units", Format::Human),
+        ("report_json_113_units", Format::Json),
+        ("report_junit_113_units", Format::Junit),
+        ("report_markdown_113_units", Format::Markdown),
+    ] {
+        c.bench_function(name, |b| {
+            b.iter(|| render_run(format, black_box(&results), &summary))
+        });
+    }
 }
 
 criterion_group!(harness, benches);

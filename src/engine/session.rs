@@ -48,8 +48,19 @@ impl Session {
 
     async fn begin(&mut self) -> Result<(), StatementError> {
         if !self.in_tx {
+            // sqlx caches prepared statements per connection; after five runs
+            // PostgreSQL may switch one to a generic plan, in which
+            // `:platform is null or ...` is no longer folded for the value at
+            // hand. Every parameter set is planned for its own values, as on
+            // a fresh connection (PostgreSQL 12+; older servers keep the
+            // default).
+            let custom_plans = if self.conn.server_version_num().unwrap_or(0) >= 120_000 {
+                "; SET LOCAL plan_cache_mode = force_custom_plan"
+            } else {
+                ""
+            };
             let sql = format!(
-                "BEGIN READ ONLY; SET LOCAL statement_timeout = {}",
+                "BEGIN READ ONLY; SET LOCAL statement_timeout = {}{custom_plans}",
                 self.timeout_ms
             );
             sqlx::raw_sql(&sql).execute(&mut *self.conn).await?;
