@@ -1,4 +1,5 @@
-//! Property tests: the named-parameter rewriter, YAML loading, and value comparison.
+//! Property tests: the named-parameter rewriter, YAML loading, value
+//! comparison, and bench baseline files.
 
 use assay::output::{cells_match, compare_cells, Cell};
 use assay::sql::{rewrite, scan};
@@ -508,4 +509,75 @@ fn tolerance_is_inclusive() {
     assert!(!cells_match(&a, &Cell::Int(2), 0.49));
     assert!(!cells_match(&Cell::Null, &Cell::Int(0), 1.0));
     assert!(cells_match(&Cell::Null, &Cell::Null, 0.0));
+}
+
+// ---------------------------------------------------------------------------
+// (d) bench baseline files: whatever the parameter set names and plans, a
+// saved baseline loads back with the same entries (YAML quoting included).
+
+fn baseline_measurement(
+    set: String,
+    scale: f64,
+    p95: f64,
+    relations: BTreeMap<String, Vec<String>>,
+    joins: Vec<String>,
+) -> assay::bench::model::Measurement {
+    assay::bench::model::Measurement {
+        check: "kpi_cards".into(),
+        param_set: set,
+        params: BTreeMap::new(),
+        scale,
+        leads: 1000,
+        budget_ms: 2000.0,
+        runs: 5,
+        p50_ms: p95 / 2.0,
+        p95_ms: p95,
+        max_ms: p95,
+        server_ms: None,
+        buffers: None,
+        rows: 1,
+        plan: None,
+        fingerprint: Some(assay::bench::model::Fingerprint {
+            relations: relations
+                .into_iter()
+                .map(|(r, m)| (r, m.into_iter().collect()))
+                .collect(),
+            joins,
+        }),
+        error: None,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn baselines_round_trip_through_their_yaml_file(
+        sets in prop::collection::btree_set("[ -~]{1,30}", 1..4),
+        scales in prop::collection::btree_set(1u32..2000, 1..3),
+        p95 in 0.001f64..100_000.0,
+        relations in prop::collection::btree_map("[a-z_.\"': #-]{1,12}", prop::collection::vec("[A-Za-z +_:#'\"-]{1,20}", 1..3), 0..3),
+        joins in prop::collection::vec(prop::sample::select(vec!["Hash Join (Inner)", "Nested Loop (Left)", "Merge Join (Right)"]).prop_map(String::from), 0..3),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let scales: Vec<f64> = scales.into_iter().map(|s| s as f64 / 10.0).collect();
+        let measurements: Vec<_> = sets
+            .iter()
+            .flat_map(|set| scales.iter().map(move |&s| (set.clone(), s)))
+            .map(|(set, s)| baseline_measurement(set, s, p95, relations.clone(), joins.clone()))
+            .collect();
+        let refs: Vec<_> = measurements.iter().collect();
+        assay::bench::baseline::save(dir.path(), "kpi_cards", &refs).unwrap();
+        let loaded = assay::bench::baseline::load(dir.path(), "kpi_cards").unwrap().unwrap();
+        prop_assert_eq!(loaded.entries.len(), measurements.len());
+        for m in &measurements {
+            let e = loaded.entry(&m.param_set, m.scale).expect("entry for every set and scale");
+            prop_assert_eq!(&e.fingerprint, m.fingerprint.as_ref().unwrap());
+            prop_assert!((e.p95_ms - m.p95_ms).abs() <= 0.0005 + 1e-9 * m.p95_ms);
+            // And it compares as the same plan at the same speed.
+            let status = assay::bench::baseline::compare(Some(e), m, 1.5, 0.0);
+            let same = matches!(status, assay::bench::model::BaselineStatus::Same { .. });
+            prop_assert!(same, "{:?}", status);
+        }
+    }
 }

@@ -148,6 +148,25 @@ mod tests {
         assert_eq!(d.as_bytes(), &[0, 0, 0, 4, 0, 0, 0, 1]);
     }
 
+    proptest::proptest! {
+        /// The digits and weight always spell the value back, in PostgreSQL's
+        /// normal form (every digit < 10000, no leading or trailing zero digit).
+        #[test]
+        fn numeric_digits_spell_the_value(cents in 0u64..1_000_000_000_000_000) {
+            let (digits, weight) = base10000_cents(cents);
+            let mut value: i128 = 0; // in units of 10000^-1 (two more decimals than cents)
+            for (i, d) in digits.iter().enumerate() {
+                proptest::prop_assert!((0..10_000).contains(d));
+                let power = weight as i32 - i as i32 + 1; // relative to 10000^-1
+                proptest::prop_assert!(power >= 0);
+                value += *d as i128 * 10_000i128.pow(power as u32);
+            }
+            proptest::prop_assert_eq!(value, cents as i128 * 100);
+            proptest::prop_assert_ne!(digits.first(), Some(&0));
+            proptest::prop_assert_ne!(digits.last(), Some(&0));
+        }
+    }
+
     #[test]
     fn header_and_trailer() {
         let mut b = CopyBuffer::default();
