@@ -108,12 +108,23 @@ fn slow_suite() -> tempfile::TempDir {
 /// Starts a run of the slow suite, waits until its query is running, sends
 /// `signal` and checks the exit code and that everything is cleaned up.
 fn interrupt_mid_run(signal: Signal, want_code: i32) {
-    let tmp = private_tmp();
     let dir = slow_suite();
-    let mut child = Assay::new(dir.path())
-        .env("TMPDIR", tmp.path())
-        .args(["run", "--no-progress"])
-        .spawn();
+    interrupt(
+        dir.path(),
+        &["run", "--no-progress"],
+        &["SELECT"],
+        signal,
+        want_code,
+    );
+}
+
+/// Starts `assay <args>` in `dir`, waits until one of its backends is busy
+/// with one of `busy` (the title of a postgres backend, e.g. `SELECT`,
+/// `COPY`), sends `signal` and checks the exit code and that everything is
+/// cleaned up.
+fn interrupt(dir: &Path, args: &[&str], busy: &[&str], signal: Signal, want_code: i32) {
+    let tmp = private_tmp();
+    let mut child = Assay::new(dir).env("TMPDIR", tmp.path()).args(args).spawn();
     let pid = child.id();
 
     // Its run directory (owner.pid = the assay pid) and its server.
@@ -134,13 +145,13 @@ fn interrupt_mid_run(signal: Signal, want_code: i32) {
     }
     let run_dir = run_dir.unwrap();
     let prefix = run_dir.to_string_lossy().into_owned();
-    // Wait for the query itself (a backend titled `... SELECT`), so the
+    // Wait for the work itself (a backend titled `... SELECT`), so the
     // signal lands mid-run rather than during start-up; go ahead regardless
     // after a while.
     wait_for(Duration::from_secs(10), || {
         postgres_under(&prefix)
             .iter()
-            .any(|p| p.cmdline().contains("SELECT"))
+            .any(|p| busy.iter().any(|b| p.cmdline().contains(b)))
     });
 
     kill(Pid::from_raw(pid as i32), signal).unwrap();
@@ -182,4 +193,24 @@ fn sigint_mid_run_exits_130_and_cleans_up() {
 #[test]
 fn sigterm_mid_run_exits_143_and_cleans_up() {
     interrupt_mid_run(Signal::SIGTERM, 143);
+}
+
+#[test]
+fn sigint_while_bench_generates_data_exits_130_and_cleans_up() {
+    // Scale 200: about 3M leads, several seconds of binary COPY.
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    interrupt(
+        repo,
+        &[
+            "bench",
+            "--scale",
+            "200",
+            "--filter",
+            "kpi_cards",
+            "--no-progress",
+        ],
+        &["COPY"],
+        Signal::SIGINT,
+        130,
+    );
 }
