@@ -85,7 +85,11 @@ pub fn human(r: &BenchReport, color: bool) -> String {
         .into_iter()
         .map(|(check, set, budget)| {
             let mut cells = vec![check.to_string(), set.to_string()];
-            cells.extend(forecast_cells(r.forecast(check, set), budget));
+            cells.extend(forecast_cells(
+                r.forecast(check, set),
+                budget,
+                largest_scale(r).unwrap_or(1.0),
+            ));
             cells
         })
         .collect();
@@ -324,7 +328,11 @@ pub fn markdown(r: &BenchReport) -> String {
     section(&mut md, "Forecast");
     md.push_str("| check | set | growth | fit | at budget |\n|---|---|---|---|---|\n");
     for (check, set, budget) in check_sets(r) {
-        let cells = forecast_cells(r.forecast(check, set), budget);
+        let cells = forecast_cells(
+            r.forecast(check, set),
+            budget,
+            largest_scale(r).unwrap_or(1.0),
+        );
         md.push_str(&format!(
             "| {} | {} | {} |\n",
             code(check),
@@ -459,8 +467,14 @@ fn baseline_label(b: &BaselineStatus) -> String {
     }
 }
 
-/// growth, fit and budget crossing of one check × set.
-fn forecast_cells(f: Option<&Forecast>, budget_ms: f64) -> Vec<String> {
+/// How far past the largest measured scale a budget crossing is still worth
+/// a number: further out, the line is extrapolated beyond meaning.
+const FORECAST_HORIZON: f64 = 100.0;
+
+/// growth, fit and budget crossing of one check × set. A crossing further
+/// than `FORECAST_HORIZON` × `largest` is reported as beyond that horizon,
+/// and a fit with R² under 0.5 is called weak.
+fn forecast_cells(f: Option<&Forecast>, budget_ms: f64, largest: f64) -> Vec<String> {
     let Some(f) = f else {
         return vec![
             "no forecast".into(),
@@ -475,15 +489,25 @@ fn forecast_cells(f: Option<&Forecast>, budget_ms: f64) -> Vec<String> {
         Some(r2) => format!("R² {r2:.3} over {} scales", f.points),
         None => format!("{} scales, R² n/a", f.points),
     };
+    let horizon = FORECAST_HORIZON * largest;
     let crossing = match (f.leads_at_budget, f.scale_at_budget) {
         (None, _) => "does not grow with volume".into(),
         (Some(l), _) if l <= 0.0 => format!("over {budget_ms} ms at any volume"),
+        (Some(_), Some(s)) if s > horizon => format!(
+            "not before scale {} ({}× the largest measured)",
+            fmt_approx(horizon),
+            FORECAST_HORIZON
+        ),
         (Some(l), Some(s)) => format!(
             "reaches {budget_ms} ms at scale ≈ {} (≈ {} leads)",
             fmt_approx(s),
             fmt_short(l)
         ),
         (Some(l), None) => format!("reaches {budget_ms} ms at ≈ {} leads", fmt_short(l)),
+    };
+    let crossing = match f.r2 {
+        Some(r2) if r2 < 0.5 && f.leads_at_budget.is_some() => format!("{crossing} (weak fit)"),
+        _ => crossing,
     };
     vec![growth, fit, crossing]
 }
@@ -795,7 +819,7 @@ mod tests {
             scale_at_budget: Some(341.3),
         };
         assert_eq!(
-            forecast_cells(Some(&f), 2000.0),
+            forecast_cells(Some(&f), 2000.0, 100.0),
             [
                 "n^0.98",
                 "R² 0.999 over 3 scales",
@@ -810,19 +834,32 @@ mod tests {
             ..f.clone()
         };
         assert_eq!(
-            forecast_cells(Some(&flat), 2000.0),
+            forecast_cells(Some(&flat), 2000.0, 100.0),
             ["n^0.98", "2 scales, R² n/a", "does not grow with volume"]
         );
         let over = Forecast {
             leads_at_budget: Some(0.0),
             scale_at_budget: Some(0.0),
-            ..f
+            ..f.clone()
         };
         assert_eq!(
-            forecast_cells(Some(&over), 250.0)[2],
+            forecast_cells(Some(&over), 250.0, 100.0)[2],
             "over 250 ms at any volume"
         );
-        assert_eq!(forecast_cells(None, 1.0)[0], "no forecast");
+        assert_eq!(forecast_cells(None, 1.0, 100.0)[0], "no forecast");
+        // Past 100x the largest measured scale the line means nothing.
+        assert_eq!(
+            forecast_cells(Some(&f), 2000.0, 2.0)[2],
+            "not before scale 200 (100× the largest measured)"
+        );
+        let weak = Forecast {
+            r2: Some(0.2),
+            ..f.clone()
+        };
+        assert_eq!(
+            forecast_cells(Some(&weak), 2000.0, 100.0)[2],
+            "reaches 2000 ms at scale ≈ 340 (≈ 5.1M leads) (weak fit)"
+        );
     }
 
     #[test]
