@@ -75,14 +75,12 @@ pub struct GenArgs {
 pub struct BenchArgs {
     #[command(flatten)]
     pub select: SelectArgs,
-    /// Data scales to measure at, comma-separated multiples of the fixture volume.
-    #[arg(
-        long = "scale",
-        value_name = "N,N,...",
-        value_delimiter = ',',
-        default_value = "1,10,100"
-    )]
+    /// Data scales to measure at, comma-separated multiples of the fixture volume (default 1,10,100).
+    #[arg(long = "scale", value_name = "N,N,...", value_delimiter = ',')]
     pub scales: Vec<f64>,
+    /// Measure an existing database as it is, read-only (e.g. a production replica), instead of generated scales.
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
     /// Timed runs per query and parameter set (default: assay.yaml bench.timed_runs, else 5).
     #[arg(long, value_name = "N")]
     pub runs: Option<u32>,

@@ -496,3 +496,66 @@ fn bench_reveals_the_plan_kpi_full_scan_and_its_growth() {
         buffers(&fixed_8)
     );
 }
+
+#[test]
+fn bench_measures_an_existing_database_as_it_is_read_only() {
+    let server = Server::primary();
+    server.psql("create role app login password 'bench-pw-2' superuser");
+    server.psql("create database gen owner app");
+    let url = server.url("app", "bench-pw-2", "gen");
+    Assay::new(repo())
+        .args([
+            "gen",
+            "--scale",
+            "3",
+            "--no-progress",
+            "--database-url",
+            &url,
+        ])
+        .run()
+        .expect_code(0);
+    let before = checksum(&server);
+    let leads: f64 = server
+        .psql_db("gen", "select count(*) from dashboards.fact_leads")
+        .parse()
+        .unwrap();
+
+    let out = Assay::new(repo())
+        .args([
+            "bench",
+            "--database-url",
+            &url,
+            "--filter",
+            "kpi_cards",
+            "--runs",
+            "2",
+        ])
+        .args(["--no-progress", "--format", "json"])
+        .run();
+    out.expect_code(0);
+    assert!(!out.stdout.contains("bench-pw-2") && !out.stderr.contains("bench-pw-2"));
+    let json: Value = serde_json::from_str(&out.stdout).unwrap();
+    let scales = json["scales"].as_array().unwrap();
+    assert_eq!(scales.len(), 1, "one dataset: the database as it is");
+    assert_eq!(scales[0]["leads"].as_f64().unwrap(), leads);
+    let scale = scales[0]["scale"].as_f64().unwrap();
+    assert!((2.7..3.3).contains(&scale), "{scale}");
+    for r in results(&json) {
+        assert_eq!(r["verdict"], "pass", "{r}");
+        assert!(
+            r["plan_fingerprint"]
+                .as_str()
+                .unwrap()
+                .contains("fact_leads"),
+            "{r}"
+        );
+    }
+    assert_eq!(checksum(&server), before, "the bench wrote to the database");
+
+    // Generating and saving baselines make no sense there.
+    let out = Assay::new(repo())
+        .args(["bench", "--database-url", &url, "--scale", "1"])
+        .run();
+    out.expect_code(2);
+    assert!(out.stderr.contains("measured as it is"), "{}", out.stderr);
+}

@@ -83,7 +83,29 @@ pub async fn bench(root: &std::path::Path, args: BenchArgs) -> Result<i32, AppEr
     }
     let suite = loaded.suite;
     let cfg = scale_config(&suite)?;
-    let scales = scales(&args.scales)?;
+    if args.database_url.is_some() && !args.scales.is_empty() {
+        return Err(AppError::Usage(
+            "--scale generates data; with --database-url the database is measured as it is".into(),
+        ));
+    }
+    if args.database_url.is_some() && args.save_baseline {
+        return Err(AppError::Usage(
+            "baselines are kept for generated scales; drop --save-baseline with --database-url"
+                .into(),
+        ));
+    }
+    let scales = if args.scales.is_empty() {
+        vec![1.0, 10.0, 100.0]
+    } else {
+        scales(&args.scales)?
+    };
+    // An existing database is a production target: only the checks that
+    // apply there; generated data is the fixtures' world.
+    let environment = if args.database_url.is_some() {
+        Environment::Production
+    } else {
+        Environment::Fixtures
+    };
     let specs = report_specs(&args.formats, args.output.as_ref())?;
     let bench_cfg = &suite.config.bench;
     let max_p95_ratio = args.max_p95_ratio.unwrap_or(bench_cfg.max_p95_ratio);
@@ -108,7 +130,7 @@ pub async fn bench(root: &std::path::Path, args: BenchArgs) -> Result<i32, AppEr
         .query_checks
         .iter()
         .filter(|c| selection.matches(&c.name, &c.tags))
-        .filter(|c| c.environments.contains(&Environment::Fixtures))
+        .filter(|c| c.environments.contains(&environment))
         .collect();
     if checks.is_empty() {
         return Err(AppError::Usage(
@@ -144,30 +166,35 @@ pub async fn bench(root: &std::path::Path, args: BenchArgs) -> Result<i32, AppEr
         progress,
         schemas: schemas_created_by(&suite.root, cfg.before.iter().map(|p| p.as_path())),
     };
-    let db = Database::open(
-        &TargetSpec::Embedded,
-        suite.config.postgres_version,
-        connections as u32 + 1,
-    )
-    .await
-    .map_err(AppError::Infrastructure)?;
-    let measured = bench::run::run(&db.pool, &suite, &cfg, &checks, &opts, |e| match e {
-        bench::run::BenchEvent::Generated(info) => {
-            if progress {
-                eprintln!(
-                    "scale {}: {} leads generated in {:.1} s",
-                    info.scale,
-                    info.leads,
-                    info.generate_ms / 1e3
-                );
-            }
-        }
-    })
-    .await;
-    db.close().await;
-    let (scale_infos, measurements) = measured.map_err(gen_error)?;
-
     let leads_per_scale = Plan::new(1.0, opts.seed).map_err(AppError::Usage)?.leads as f64;
+    let (scale_infos, measurements) = match &args.database_url {
+        Some(url) => measure_existing(url, &suite, &checks, &opts, leads_per_scale).await?,
+        None => {
+            let db = Database::open(
+                &TargetSpec::Embedded,
+                suite.config.postgres_version,
+                connections as u32 + 1,
+            )
+            .await
+            .map_err(AppError::Infrastructure)?;
+            let measured = bench::run::run(&db.pool, &suite, &cfg, &checks, &opts, |e| match e {
+                bench::run::BenchEvent::Generated(info) => {
+                    if progress {
+                        eprintln!(
+                            "scale {}: {} leads generated in {:.1} s",
+                            info.scale,
+                            info.leads,
+                            info.generate_ms / 1e3
+                        );
+                    }
+                }
+            })
+            .await;
+            db.close().await;
+            measured.map_err(gen_error)?
+        }
+    };
+
     let report = bench::assemble::assemble(
         &suite.config.name,
         leads_per_scale,
@@ -189,6 +216,35 @@ pub async fn bench(root: &std::path::Path, args: BenchArgs) -> Result<i32, AppEr
     } else {
         exit_code::OK
     })
+}
+
+/// Measures an existing database (read-only sessions, like `run` on a url
+/// target) at the volume it holds.
+async fn measure_existing(
+    url: &str,
+    suite: &crate::suite::Suite,
+    checks: &[&crate::suite::QueryCheck],
+    opts: &BenchOptions,
+    leads_per_scale: f64,
+) -> Result<(Vec<bench::model::ScaleInfo>, Vec<bench::model::Measurement>), AppError> {
+    let db = Database::open(
+        &TargetSpec::Url(url.to_string()),
+        suite.config.postgres_version,
+        1,
+    )
+    .await
+    .map_err(AppError::Infrastructure)?;
+    let result = async {
+        let info = bench::run::existing_volume(&db.pool, leads_per_scale)
+            .await
+            .map_err(|m| AppError::Infrastructure(format!("{}: {m}", db.label)))?;
+        let units = bench::run::units(checks);
+        let measurements = bench::run::measure_all(&db.pool, &units, &info, opts).await;
+        Ok((vec![info], measurements))
+    }
+    .await;
+    db.close().await;
+    result
 }
 
 fn write_reports(report: &BenchReport, specs: &[cli::FormatSpec]) -> Result<(), AppError> {

@@ -40,10 +40,7 @@ pub async fn run(
 ) -> Result<(Vec<ScaleInfo>, Vec<Measurement>), GenError> {
     let mut scales = Vec::new();
     let mut measurements = Vec::new();
-    let units: Vec<(&QueryCheck, &ParamSet)> = checks
-        .iter()
-        .flat_map(|c| c.sets.iter().map(move |s| (*c, s)))
-        .collect();
+    let units = units(checks);
     for &scale in &opts.scales {
         for s in &opts.schemas {
             let drop = format!(
@@ -81,32 +78,94 @@ pub async fn run(
             generate_ms: stats.total_ms,
         };
         on_event(BenchEvent::Generated(&info));
-        let bar = progress_bar(opts.progress, units.len() as u64, scale);
-        for (check, set) in &units {
-            bar.set_message(format!("{}[{}]", check.name, set.name));
-            let timeout = opts
-                .timeout
-                .unwrap_or_else(|| (check.budget.0 * 10).max(Duration::from_secs(30)));
-            let m = measure::measure(
-                pool,
-                check,
-                set,
-                scale,
-                info.leads,
-                MeasureOptions {
-                    warmup_runs: opts.warmup_runs,
-                    timed_runs: opts.timed_runs,
-                    timeout,
-                },
-            )
-            .await;
-            measurements.push(m);
-            bar.inc(1);
-        }
-        bar.finish_and_clear();
+        measurements.extend(measure_all(pool, &units, &info, opts).await);
         scales.push(info);
     }
     Ok((scales, measurements))
+}
+
+/// Measures every unit on the data `pool` holds now, described by `info`
+/// (used as is for an existing database, after generation otherwise).
+pub async fn measure_all(
+    pool: &PgPool,
+    units: &[(&QueryCheck, &ParamSet)],
+    info: &ScaleInfo,
+    opts: &BenchOptions,
+) -> Vec<Measurement> {
+    let mut out = Vec::with_capacity(units.len());
+    let bar = progress_bar(opts.progress, units.len() as u64, info.scale);
+    for (check, set) in units {
+        bar.set_message(format!("{}[{}]", check.name, set.name));
+        let timeout = opts
+            .timeout
+            .unwrap_or_else(|| (check.budget.0 * 10).max(Duration::from_secs(30)));
+        let m = measure::measure(
+            pool,
+            check,
+            set,
+            info.scale,
+            info.leads,
+            MeasureOptions {
+                warmup_runs: opts.warmup_runs,
+                timed_runs: opts.timed_runs,
+                timeout,
+            },
+        )
+        .await;
+        out.push(m);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    out
+}
+
+/// Rows of the generator's tables in an existing database, read in a
+/// read-only session: the lead count places it on the scale axis.
+pub async fn existing_volume(pool: &PgPool, leads_per_scale: f64) -> Result<ScaleInfo, String> {
+    let mut session = crate::engine::session::Session::open(pool, Duration::from_secs(300))
+        .await
+        .map_err(|e| e.message)?;
+    let mut relation_rows = std::collections::BTreeMap::new();
+    let mut result = Ok(());
+    for t in crate::gen::analytics_v6::TABLES {
+        match session
+            .query(&format!("select count(*) from {t}"), &[])
+            .await
+        {
+            Ok((out, _)) => {
+                let n = out
+                    .rows
+                    .first()
+                    .and_then(|r| r.first())
+                    .and_then(|c| c.as_f64());
+                relation_rows.insert(t.to_string(), n.unwrap_or(0.0) as u64);
+            }
+            Err(e) => {
+                result = Err(format!("cannot count {t}: {}", e.message));
+                break;
+            }
+        }
+    }
+    session.close().await;
+    result?;
+    let leads = relation_rows
+        .get(crate::gen::analytics_v6::LEADS_TABLE)
+        .copied()
+        .unwrap_or(0);
+    Ok(ScaleInfo {
+        scale: leads as f64 / leads_per_scale,
+        leads,
+        relation_rows,
+        generate_ms: 0.0,
+    })
+}
+
+/// Every query check × parameter set, in suite order.
+pub fn units<'a>(checks: &[&'a QueryCheck]) -> Vec<(&'a QueryCheck, &'a ParamSet)> {
+    checks
+        .iter()
+        .flat_map(|c| c.sets.iter().map(move |s| (*c, s)))
+        .collect()
 }
 
 fn progress_bar(show: bool, len: u64, scale: f64) -> ProgressBar {

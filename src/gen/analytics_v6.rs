@@ -21,6 +21,8 @@ pub const MAX_DAYS: u32 = 1095;
 pub const FIXTURE_CAMPAIGNS: u32 = 48;
 /// Mean leads per day at scale 1.
 pub const LEADS_PER_DAY: f64 = 430.0;
+/// The lead fact table: its row count is the volume a scale stands for.
+pub const LEADS_TABLE: &str = "dashboards.fact_leads";
 /// Relations the generator fills, in load order.
 pub const TABLES: &[&str] = &[
     "dashboards.campaigns",
