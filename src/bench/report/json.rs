@@ -1,0 +1,129 @@
+//! The JSON report (schema `assay.bench/v1`): flat results, rounded numbers.
+
+use super::*;
+
+/// The JSON report's schema tag; bump it when a field changes meaning.
+pub const JSON_SCHEMA: &str = "assay.bench/v1";
+
+/// The JSON report: flat results with rounded numbers, so diffs stay small.
+pub fn json(r: &BenchReport) -> String {
+    let counts = Counts::of(r);
+    let scales: Vec<Value> = r
+        .scales
+        .iter()
+        .map(|s| {
+            json!({
+                "scale": s.scale,
+                "leads": s.leads,
+                "generate_ms": round(s.generate_ms, 3),
+                "relation_rows": s.relation_rows,
+            })
+        })
+        .collect();
+    let results: Vec<Value> = r.rows.iter().map(|row| json_result(r, row)).collect();
+    let doc = json!({
+        "schema": JSON_SCHEMA,
+        "suite": r.suite,
+        "leads_per_scale": r.leads_per_scale,
+        "max_p95_ratio": r.max_p95_ratio,
+        "min_p95_delta_ms": r.min_p95_delta_ms,
+        "scales": scales,
+        "results": results,
+        "summary": {
+            "measurements": counts.measurements,
+            "failures": counts.failures,
+            "over_budget": counts.over_budget,
+            "plan_changed": counts.plan_changed,
+            "slower": counts.slower,
+            "error": counts.error,
+        },
+    });
+    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+fn json_result(r: &BenchReport, row: &BenchRow) -> Value {
+    let m = &row.measurement;
+    let ok = m.error.is_none();
+    let timing = |x: f64| if ok { round(x, 3) } else { Value::Null };
+    let fp = current_fingerprint(row);
+    let forecast = r.forecast(&m.check, &m.param_set);
+    let from_forecast = |pick: fn(&Forecast) -> Option<f64>, decimals: i32| {
+        forecast
+            .and_then(pick)
+            .map_or(Value::Null, |x| round(x, decimals))
+    };
+    let mut o = Map::new();
+    o.insert("name".into(), json!(m.check));
+    o.insert("param_set".into(), json!(m.param_set));
+    o.insert("params".into(), json!(m.params));
+    o.insert("scale".into(), json!(m.scale));
+    o.insert("leads".into(), json!(m.leads));
+    o.insert("runs".into(), json!(m.runs));
+    o.insert("p50_ms".into(), timing(m.p50_ms));
+    o.insert("p95_ms".into(), timing(m.p95_ms));
+    o.insert("max_ms".into(), timing(m.max_ms));
+    o.insert(
+        "server_ms".into(),
+        m.server_ms.map_or(Value::Null, |x| round(x, 3)),
+    );
+    o.insert("buffers".into(), json!(m.buffers));
+    o.insert("rows".into(), json!(m.rows));
+    o.insert("budget_ms".into(), round(m.budget_ms, 3));
+    o.insert(
+        "headroom".into(),
+        row.headroom.map_or(Value::Null, |h| round(h, 3)),
+    );
+    o.insert("verdict".into(), json!(row.verdict));
+    o.insert(
+        "plan_fingerprint".into(),
+        fp.as_ref().map_or(Value::Null, |f| json!(f.to_string())),
+    );
+    o.insert("fingerprint".into(), json!(fp));
+    o.insert(
+        "plan".into(),
+        m.plan.as_ref().map_or(Value::Null, |p| json!(summarize(p))),
+    );
+    o.insert(
+        "baseline".into(),
+        round_all(serde_json::to_value(&row.baseline).unwrap_or(Value::Null)),
+    );
+    o.insert(
+        "forecast_scale_at_budget".into(),
+        from_forecast(|f| f.scale_at_budget, 3),
+    );
+    o.insert(
+        "forecast_leads_at_budget".into(),
+        from_forecast(|f| f.leads_at_budget, 0),
+    );
+    o.insert("forecast_r2".into(), from_forecast(|f| f.r2, 4));
+    o.insert(
+        "growth_exponent".into(),
+        from_forecast(|f| f.growth_exponent, 3),
+    );
+    o.insert("error".into(), json!(m.error));
+    Value::Object(o)
+}
+
+/// `x` rounded to `decimals` (an integer when 0); null when not finite.
+pub(super) fn round(x: f64, decimals: i32) -> Value {
+    if !x.is_finite() {
+        return Value::Null;
+    }
+    if decimals == 0 && x.abs() < 9e15 {
+        return json!(x.round() as i64);
+    }
+    let f = 10f64.powi(decimals);
+    json!((x * f).round() / f)
+}
+
+/// Every non-integer number in `v` rounded to 3 decimals.
+fn round_all(v: Value) -> Value {
+    match v {
+        Value::Number(n) if n.is_f64() => n.as_f64().map_or(Value::Null, |x| round(x, 3)),
+        Value::Array(a) => Value::Array(a.into_iter().map(round_all).collect()),
+        Value::Object(o) => Value::Object(o.into_iter().map(|(k, v)| (k, round_all(v))).collect()),
+        other => other,
+    }
+}
