@@ -84,7 +84,7 @@ pub struct BenchArgs {
     /// Timed runs per query and parameter set (default: assay.yaml bench.timed_runs, else 5).
     #[arg(long, value_name = "N")]
     pub runs: Option<u32>,
-    /// Warm-up runs before timing (default: assay.yaml bench.warmup_runs, else 1).
+    /// Untimed runs before timing, at least 1: the first fetches the output (default: assay.yaml bench.warmup_runs, else 1).
     #[arg(long, value_name = "N")]
     pub warmup: Option<u32>,
     /// Read query files from DIR (e.g. bench the plan's SQL: --sql-dir sql/plan).
