@@ -38,6 +38,18 @@ fn results(report: &Value) -> &Vec<Value> {
     report["results"].as_array().expect("results array")
 }
 
+/// A running server with an empty database `gen` owned by `app`, who logs in
+/// with `password`; and the URL to reach it as `app`.
+fn writable_database(password: &str) -> (Server, String) {
+    let server = Server::primary();
+    server.psql(&format!(
+        "create role app login password '{password}' superuser"
+    ));
+    server.psql("create database gen owner app");
+    let url = server.url("app", password, "gen");
+    (server, url)
+}
+
 /// A fingerprint of every generated relation's content, in a stable order.
 fn checksum(server: &Server) -> String {
     server.psql_db(
@@ -52,10 +64,7 @@ fn checksum(server: &Server) -> String {
 
 #[test]
 fn gen_loads_a_deterministic_consistent_dataset_into_a_database() {
-    let server = Server::primary();
-    server.psql("create role app login password 'gen-pw-1' superuser");
-    server.psql("create database gen owner app");
-    let url = server.url("app", "gen-pw-1", "gen");
+    let (server, url) = writable_database("gen-pw-1");
     let gen = |extra: &[&str]| {
         Assay::new(repo())
             .args([
@@ -499,10 +508,7 @@ fn bench_reveals_the_plan_kpi_full_scan_and_its_growth() {
 
 #[test]
 fn bench_measures_an_existing_database_as_it_is_read_only() {
-    let server = Server::primary();
-    server.psql("create role app login password 'bench-pw-2' superuser");
-    server.psql("create database gen owner app");
-    let url = server.url("app", "bench-pw-2", "gen");
+    let (server, url) = writable_database("bench-pw-2");
     Assay::new(repo())
         .args([
             "gen",

@@ -15,45 +15,15 @@ use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-/// The reports asked for: (format, file or stdout).
+/// The reports asked for; bench has no JUnit report.
 fn report_specs(
     formats: &[String],
     output: Option<&PathBuf>,
 ) -> Result<Vec<cli::FormatSpec>, AppError> {
-    let mut specs = Vec::new();
-    for f in formats {
-        let s = cli::parse_format(f).map_err(AppError::Usage)?;
-        if s.format == Format::Junit {
-            return Err(AppError::Usage(
-                "bench reports come as human, json or markdown (junit is for `assay run`)".into(),
-            ));
-        }
-        specs.push(s);
-    }
-    if specs.is_empty() {
-        specs.push(cli::FormatSpec {
-            format: Format::Human,
-            path: None,
-        });
-    }
-    if let Some(out) = output {
-        if specs.len() != 1 || specs[0].path.is_some() {
-            return Err(AppError::Usage(
-                "--output goes with exactly one --format; with several, write --format json=FILE"
-                    .into(),
-            ));
-        }
-        specs[0].path = Some(out.clone());
-    }
-    if specs.iter().all(|s| s.path.is_some()) {
-        specs.push(cli::FormatSpec {
-            format: Format::Human,
-            path: None,
-        });
-    }
-    if specs.iter().filter(|s| s.path.is_none()).count() > 1 {
+    let specs = super::report_specs(formats, output, "json=bench.json")?;
+    if specs.iter().any(|s| s.format == Format::Junit) {
         return Err(AppError::Usage(
-            "only one report can go to standard output; give the others a file (--format json=bench.json)".into(),
+            "bench reports come as human, json or markdown (junit is for `assay run`)".into(),
         ));
     }
     Ok(specs)

@@ -110,11 +110,15 @@ fn open_sink(path: &Option<PathBuf>) -> Result<report::Sink, AppError> {
     }
 }
 
-fn reporters(
+/// The reports asked for by `--format` (repeatable) and `--output`: human on
+/// standard output by default, and always one on the terminal when every
+/// other report goes to a file. `example` is the `--format` suggested when
+/// two reports would share standard output.
+fn report_specs(
     formats: &[String],
     output: Option<&PathBuf>,
-    no_progress: bool,
-) -> Result<Vec<Box<dyn Reporter>>, AppError> {
+    example: &str,
+) -> Result<Vec<cli::FormatSpec>, AppError> {
     let mut specs = Vec::new();
     for f in formats {
         specs.push(cli::parse_format(f).map_err(AppError::Usage)?);
@@ -142,10 +146,19 @@ fn reporters(
         });
     }
     if specs.iter().filter(|s| s.path.is_none()).count() > 1 {
-        return Err(AppError::Usage(
-            "only one report can go to standard output; give the others a file (--format junit=junit.xml)".into(),
-        ));
+        return Err(AppError::Usage(format!(
+            "only one report can go to standard output; give the others a file (--format {example})"
+        )));
     }
+    Ok(specs)
+}
+
+fn reporters(
+    formats: &[String],
+    output: Option<&PathBuf>,
+    no_progress: bool,
+) -> Result<Vec<Box<dyn Reporter>>, AppError> {
+    let specs = report_specs(formats, output, "junit=junit.xml")?;
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let mut v = Vec::new();
     for s in specs {

@@ -120,61 +120,35 @@ async fn load_rows(
     opts: &GenOptions,
 ) -> Result<(), GenError> {
     let bar = progress_bar(opts.progress, plan);
-    // Small relations first on one connection, then the leads split by day
-    // over several connections (each its own COPY).
-    let mut buf = CopyBuffer::with_capacity(CHUNK + (64 << 10));
-    buf.header();
-    plan.write_campaigns(&mut buf);
-    buf.trailer();
-    copy(pool, "dashboards.campaigns", vec![buf.take()]).await?;
-
-    let stats = async {
-        let mut conn = pool.acquire().await.map_err(db_err)?;
-        let mut sink = conn
-            .copy_in_raw("COPY dashboards.ad_stats_daily FROM STDIN (FORMAT binary)")
-            .await
-            .map_err(db_err)?;
-        let mut buf = CopyBuffer::with_capacity(CHUNK + (64 << 10));
-        buf.header();
-        for d in 0..plan.days {
-            plan.write_ad_stats(d, &mut buf);
-            if buf.len() >= CHUNK {
-                sink.send(buf.take()).await.map_err(db_err)?;
-            }
-        }
-        buf.trailer();
-        sink.send(buf.take()).await.map_err(db_err)?;
-        sink.finish().await.map_err(db_err)?;
-        Ok::<(), GenError>(())
-    };
+    // Campaigns first (the other tables reference them), then the daily ad
+    // statistics on one connection while the leads, split by day, load over
+    // the others.
+    copy_days(
+        pool,
+        "dashboards.campaigns",
+        0..1,
+        |_, buf| plan.write_campaigns(buf),
+        |_| (),
+    )
+    .await?;
+    let stats = copy_days(
+        pool,
+        "dashboards.ad_stats_daily",
+        0..plan.days,
+        |d, buf| plan.write_ad_stats(d, buf),
+        |_| (),
+    );
     let leads = plan
         .split_days(opts.connections.max(1))
         .into_iter()
         .map(|days| {
-            let bar = bar.clone();
-            async move {
-                let mut conn = pool.acquire().await.map_err(db_err)?;
-                let mut sink = conn
-                    .copy_in_raw("COPY dashboards.fact_leads FROM STDIN (FORMAT binary)")
-                    .await
-                    .map_err(db_err)?;
-                let mut buf = CopyBuffer::with_capacity(CHUNK + (2 << 20));
-                buf.header();
-                let mut pending = 0;
-                for d in days {
-                    pending += plan.write_leads(d, &mut buf);
-                    if buf.len() >= CHUNK {
-                        sink.send(buf.take()).await.map_err(db_err)?;
-                        bar.inc(pending);
-                        pending = 0;
-                    }
-                }
-                buf.trailer();
-                sink.send(buf.take()).await.map_err(db_err)?;
-                sink.finish().await.map_err(db_err)?;
-                bar.inc(pending);
-                Ok::<(), GenError>(())
-            }
+            copy_days(
+                pool,
+                "dashboards.fact_leads",
+                days,
+                |d, buf| plan.write_leads(d, buf),
+                |n| bar.inc(n),
+            )
         });
     let (stats, leads) = futures::join!(stats, futures::future::try_join_all(leads));
     bar.finish_and_clear();
@@ -183,16 +157,36 @@ async fn load_rows(
     Ok(())
 }
 
-async fn copy(pool: &PgPool, table: &str, chunks: Vec<Vec<u8>>) -> Result<(), GenError> {
+/// One binary COPY into `table` on its own connection: `write` encodes the
+/// rows of each day in `days`, sent in chunks of about `CHUNK` bytes;
+/// `sent` hears how many rows each chunk carried.
+async fn copy_days(
+    pool: &PgPool,
+    table: &str,
+    days: std::ops::Range<u32>,
+    write: impl Fn(u32, &mut CopyBuffer) -> u64,
+    sent: impl Fn(u64),
+) -> Result<(), GenError> {
     let mut conn = pool.acquire().await.map_err(db_err)?;
     let mut sink = conn
         .copy_in_raw(&format!("COPY {table} FROM STDIN (FORMAT binary)"))
         .await
         .map_err(db_err)?;
-    for c in chunks {
-        sink.send(c).await.map_err(db_err)?;
+    let mut buf = CopyBuffer::with_capacity(CHUNK + (2 << 20));
+    buf.header();
+    let mut pending = 0;
+    for d in days {
+        pending += write(d, &mut buf);
+        if buf.len() >= CHUNK {
+            sink.send(buf.take()).await.map_err(db_err)?;
+            sent(pending);
+            pending = 0;
+        }
     }
+    buf.trailer();
+    sink.send(buf.take()).await.map_err(db_err)?;
     sink.finish().await.map_err(db_err)?;
+    sent(pending);
     Ok(())
 }
 
