@@ -2,7 +2,9 @@
 //! measure, compare with the committed baselines, forecast, report.
 
 use super::gen::{default_connections, gen_error, scale_config};
-use super::{load, open_sink, schemas_created_by};
+use super::load;
+use super::reports::open_sink;
+use super::seed::schemas_created_by;
 use crate::bench::{self, assemble::Thresholds, baseline, model::BenchReport, run::BenchOptions};
 use crate::cli::{self, BenchArgs};
 use crate::db::{Database, TargetSpec};
@@ -20,7 +22,7 @@ fn report_specs(
     formats: &[String],
     output: Option<&PathBuf>,
 ) -> Result<Vec<cli::FormatSpec>, AppError> {
-    let specs = super::report_specs(formats, output, "json=bench.json")?;
+    let specs = super::reports::report_specs(formats, output, "json=bench.json")?;
     if specs.iter().any(|s| s.format == Format::Junit) {
         return Err(AppError::Usage(
             "bench reports come as human, json or markdown (junit is for `assay run`)".into(),

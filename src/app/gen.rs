@@ -1,7 +1,8 @@
 //! `assay gen`: the suite's dataset at a scale, into a throwaway embedded
 //! cluster (to measure generation) or a writable database you name.
 
-use super::{clear_schemas, load, schemas_created_by, writable_pool};
+use super::load;
+use super::seed::{clear_schemas, schemas_created_by, writable_pool};
 use crate::cli::GenArgs;
 use crate::db::{Database, TargetSpec};
 use crate::error::{exit_code, AppError, InputError};

@@ -17,8 +17,7 @@ use sqlx::postgres::PgPool;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-/// Generators a suite can name in `scale.generator`.
-pub const GENERATORS: &[&str] = &["analytics-v6"];
+pub use crate::suite::GENERATORS;
 
 /// Bytes encoded before they are sent to the server.
 const CHUNK: usize = 1 << 20;

@@ -33,9 +33,12 @@ pub struct Config {
     pub bench: BenchConfig,
 }
 
+/// Generators a suite can name in `scale.generator`.
+pub const GENERATORS: &[&str] = &["analytics-v6"];
+
 #[derive(Debug, Clone)]
 pub struct ScaleConfig {
-    /// One of `crate::gen::GENERATORS`.
+    /// One of [`GENERATORS`].
     pub generator: String,
     pub seed: u64,
     /// SQL run before the rows are loaded (the schema).

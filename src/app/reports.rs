@@ -1,0 +1,90 @@
+//! Report outputs shared by the commands: parsing `--format`/`--output`,
+//! opening sinks, building reporters.
+
+use crate::cli;
+use crate::engine::Reporter;
+use crate::error::AppError;
+use crate::report::{self, Format};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+pub(super) fn open_sink(path: &Option<PathBuf>) -> Result<report::Sink, AppError> {
+    match path {
+        None => Ok(Box::new(std::io::stdout())),
+        Some(p) => {
+            if let Some(parent) = p.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    AppError::Usage(format!("cannot create {}: {e}", parent.display()))
+                })?;
+            }
+            let f = std::fs::File::create(p)
+                .map_err(|e| AppError::Usage(format!("cannot write {}: {e}", p.display())))?;
+            Ok(Box::new(std::io::BufWriter::new(f)))
+        }
+    }
+}
+
+/// The reports asked for by `--format` (repeatable) and `--output`: human on
+/// standard output by default, and always one on the terminal when every
+/// other report goes to a file. `example` is the `--format` suggested when
+/// two reports would share standard output.
+pub(super) fn report_specs(
+    formats: &[String],
+    output: Option<&PathBuf>,
+    example: &str,
+) -> Result<Vec<cli::FormatSpec>, AppError> {
+    let mut specs = Vec::new();
+    for f in formats {
+        specs.push(cli::parse_format(f).map_err(AppError::Usage)?);
+    }
+    if specs.is_empty() {
+        specs.push(cli::FormatSpec {
+            format: Format::Human,
+            path: None,
+        });
+    }
+    if let Some(out) = output {
+        if specs.len() != 1 || specs[0].path.is_some() {
+            return Err(AppError::Usage(
+                "--output goes with exactly one --format; with several, write --format json=FILE"
+                    .into(),
+            ));
+        }
+        specs[0].path = Some(out.clone());
+    }
+    // Reports that all go to files still leave the terminal a human report.
+    if specs.iter().all(|s| s.path.is_some()) {
+        specs.push(cli::FormatSpec {
+            format: Format::Human,
+            path: None,
+        });
+    }
+    if specs.iter().filter(|s| s.path.is_none()).count() > 1 {
+        return Err(AppError::Usage(format!(
+            "only one report can go to standard output; give the others a file (--format {example})"
+        )));
+    }
+    Ok(specs)
+}
+
+pub(super) fn reporters(
+    formats: &[String],
+    output: Option<&PathBuf>,
+    no_progress: bool,
+) -> Result<Vec<Box<dyn Reporter>>, AppError> {
+    let specs = report_specs(formats, output, "junit=junit.xml")?;
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let mut v = Vec::new();
+    for s in specs {
+        let to_terminal = s.path.is_none() && std::io::stdout().is_terminal();
+        let color = to_terminal && !no_color;
+        let progress = s.format == Format::Human && !no_progress && std::io::stderr().is_terminal();
+        v.push(report::build(
+            s.format,
+            open_sink(&s.path)?,
+            color,
+            progress,
+        ));
+    }
+    Ok(v)
+}

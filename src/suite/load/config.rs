@@ -1,0 +1,171 @@
+//! `assay.yaml`: paths, setup steps, defaults, docker, scale and bench settings.
+
+use super::{read, CONFIG_FILE};
+use crate::error::InputError;
+use crate::suite::duration::HumanDuration;
+use crate::suite::locate::{closest, key_line, line_containing, yaml_error};
+use crate::suite::model::*;
+use crate::suite::raw::*;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Reads and validates `assay.yaml`.
+pub fn load_config(root: &Path) -> Result<Config, InputError> {
+    let shown = PathBuf::from(CONFIG_FILE);
+    let text = read(&root.join(CONFIG_FILE), &shown)?;
+    let raw: RawConfig = serde_yaml_ng::from_str(&text).map_err(|e| yaml_error(&shown, &e))?;
+    let paths = raw.paths.unwrap_or_default();
+    let d = raw.defaults.unwrap_or_default();
+    let docker = raw.docker.unwrap_or_default();
+    let postgres_version = raw.postgres_version.unwrap_or(15);
+    let mut setup = Vec::new();
+    let mut after = key_line(&text, "setup", 1).unwrap_or(1);
+    for step in raw.setup {
+        let line = step
+            .sql
+            .as_deref()
+            .or(step.csv.as_deref())
+            .and_then(|v| line_containing(&text, v));
+        after = line.unwrap_or(after);
+        let err = |m: &str, h: &str| {
+            InputError::new(&shown, m)
+                .at(line.or(Some(after)), None)
+                .help(h)
+        };
+        let s = match (step.sql, step.csv, step.table) {
+            (Some(sql), None, None) => SetupStep::Sql(PathBuf::from(sql)),
+            (None, Some(csv), Some(table)) => SetupStep::Csv {
+                file: PathBuf::from(csv),
+                table,
+            },
+            (None, Some(_), None) => {
+                return Err(err(
+                    "a csv setup step needs a `table`",
+                    "add `table: schema.table`",
+                ))
+            }
+            _ => {
+                return Err(err(
+                    "a setup step is either `sql: file` or `csv: file` with `table: name`",
+                    "write `- sql: sql/schema.sql` or `- csv: fixtures/x.csv` + `table: s.t`",
+                ))
+            }
+        };
+        let file = match &s {
+            SetupStep::Sql(f) => f,
+            SetupStep::Csv { file, .. } => file,
+        };
+        if !root.join(file).is_file() {
+            return Err(err(
+                &format!("setup file `{}` does not exist", file.display()),
+                "paths in assay.yaml are relative to the suite root",
+            ));
+        }
+        setup.push(s);
+    }
+    let scale = match raw.scale {
+        None => None,
+        Some(sc) => Some(scale_config(root, &text, &shown, sc)?),
+    };
+    let bench = bench_config(&text, &shown, raw.bench.unwrap_or_default())?;
+    if let Some(t) = d.tolerance {
+        if !(t >= 0.0 && t.is_finite()) {
+            return Err(InputError::new(
+                &shown,
+                "defaults.tolerance must be a non-negative number",
+            )
+            .at(key_line(&text, "tolerance", 1), None));
+        }
+    }
+    Ok(Config {
+        name: raw.name,
+        postgres_version,
+        docker_image: docker.image.unwrap_or_else(|| "postgres".into()),
+        docker_tag: docker.tag.unwrap_or_else(|| postgres_version.to_string()),
+        checks_dir: PathBuf::from(paths.checks.unwrap_or_else(|| "checks".into())),
+        endpoint_sql_dir: PathBuf::from(
+            paths.endpoint_sql.unwrap_or_else(|| "sql/endpoints".into()),
+        ),
+        snapshots_dir: PathBuf::from(paths.snapshots.unwrap_or_else(|| "snapshots".into())),
+        setup,
+        scale,
+        bench,
+        defaults: Defaults {
+            budget: d.budget.unwrap_or(HumanDuration(Duration::from_secs(2))),
+            severity: d.severity.unwrap_or(Severity::Error),
+            timing_runs: d.timing_runs.unwrap_or(3),
+            tolerance: d.tolerance.unwrap_or(1e-6),
+            sample_rows: d.sample_rows.unwrap_or(5),
+        },
+    })
+}
+
+/// Validates `scale:`: a known generator and SQL files that exist.
+fn scale_config(
+    root: &Path,
+    text: &str,
+    shown: &Path,
+    raw: RawScale,
+) -> Result<ScaleConfig, InputError> {
+    let at = |needle: &str| line_containing(text, needle).or_else(|| key_line(text, "scale", 1));
+    if !GENERATORS.contains(&raw.generator.as_str()) {
+        let mut e = InputError::new(
+            shown,
+            format!("unknown scale.generator `{}`", raw.generator),
+        )
+        .at(at(&raw.generator), None);
+        let known: Vec<String> = GENERATORS.iter().map(|g| g.to_string()).collect();
+        e = match closest(&raw.generator, &known) {
+            Some(s) => e.help(format!("did you mean `{s}`?")),
+            None => e.help(format!("generators: {}", GENERATORS.join(", "))),
+        };
+        return Err(e);
+    }
+    let files = |list: Vec<String>| -> Result<Vec<PathBuf>, InputError> {
+        list.into_iter()
+            .map(|f| {
+                if root.join(&f).is_file() {
+                    Ok(PathBuf::from(f))
+                } else {
+                    Err(
+                        InputError::new(shown, format!("scale file `{f}` does not exist"))
+                            .at(at(&f), None)
+                            .help("paths in assay.yaml are relative to the suite root"),
+                    )
+                }
+            })
+            .collect()
+    };
+    let before = files(raw.before)?;
+    let after = files(raw.after)?;
+    let psql_equivalent = files(raw.psql_equivalent.into_iter().collect())?.pop();
+    Ok(ScaleConfig {
+        generator: raw.generator,
+        seed: raw.seed.unwrap_or(20251005),
+        before,
+        after,
+        psql_equivalent,
+    })
+}
+
+/// Validates `bench:` (every key optional).
+fn bench_config(text: &str, shown: &Path, raw: RawBench) -> Result<BenchConfig, InputError> {
+    let ratio = raw.max_p95_ratio.unwrap_or(1.5);
+    if !(ratio.is_finite() && ratio >= 1.0) {
+        return Err(
+            InputError::new(shown, "bench.max_p95_ratio must be a number of at least 1")
+                .at(key_line(text, "max_p95_ratio", 1), None)
+                .help("e.g. `max_p95_ratio: 1.5` fails a query whose p95 grew by more than half"),
+        );
+    }
+    Ok(BenchConfig {
+        baselines_dir: PathBuf::from(raw.baselines.unwrap_or_else(|| "benchmarks".into())),
+        max_p95_ratio: ratio,
+        min_p95_delta_ms: raw
+            .min_p95_delta
+            .map(|d| d.0.as_secs_f64() * 1e3)
+            .unwrap_or(25.0),
+        warmup_runs: raw.warmup_runs.unwrap_or(1),
+        timed_runs: raw.timed_runs.unwrap_or(5).max(1),
+    })
+}
