@@ -5,6 +5,7 @@ pub mod app;
 pub mod bench;
 pub mod checks;
 pub mod cli;
+pub mod compare;
 pub mod db;
 pub mod engine;
 pub mod error;

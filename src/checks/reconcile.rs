@@ -1,7 +1,8 @@
 //! Compares an endpoint's output with the answer of a verification query.
 
 use super::Outcome;
-use crate::output::{cells_match, Cell, QueryOutput};
+use crate::compare::{self, CompareOptions};
+use crate::output::{cells_match, QueryOutput};
 use crate::suite::{CompareKind, Reconcile, Severity};
 
 pub fn compare(
@@ -66,7 +67,8 @@ fn scalar(r: &Reconcile, sev: Severity, out: &QueryOutput, ver: &QueryOutput) ->
     }
 }
 
-fn project(o: &QueryOutput, cols: &[String]) -> Result<Vec<Vec<Cell>>, String> {
+/// `o` restricted to `cols`, in that order.
+fn project(o: &QueryOutput, cols: &[String]) -> Result<QueryOutput, String> {
     let idx: Vec<usize> = cols
         .iter()
         .map(|c| {
@@ -75,68 +77,74 @@ fn project(o: &QueryOutput, cols: &[String]) -> Result<Vec<Vec<Cell>>, String> {
             })
         })
         .collect::<Result<_, _>>()?;
-    let mut rows: Vec<Vec<Cell>> = o
-        .rows
-        .iter()
-        .map(|r| idx.iter().map(|&i| r[i].clone()).collect())
-        .collect();
-    rows.sort_by(|a, b| {
-        a.iter()
-            .zip(b)
-            .map(|(x, y)| crate::output::compare_cells(x, y))
-            .find(|o| o.is_ne())
-            .unwrap_or(std::cmp::Ordering::Equal)
-    });
-    Ok(rows)
+    Ok(QueryOutput {
+        columns: idx.iter().map(|&i| o.columns[i].clone()).collect(),
+        rows: o
+            .rows
+            .iter()
+            .map(|r| idx.iter().map(|&i| r[i].clone()).collect())
+            .collect(),
+    })
 }
 
-fn render(row: &[Cell], cols: &[String]) -> String {
-    cols.iter()
-        .zip(row)
-        .map(|(c, v)| format!("{c}={v}"))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
+/// The output's rows against the verification query's, as a multiset on
+/// `columns` (the one comparison every command shares; column types may
+/// differ, values are compared by value).
 fn rows(r: &Reconcile, sev: Severity, out: &QueryOutput, ver: &QueryOutput) -> Outcome {
-    let (a, b) = match (project(out, &r.columns), project(ver, &r.columns)) {
+    let (a, mut b) = match (project(out, &r.columns), project(ver, &r.columns)) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(e), _) => return Outcome::fail("reconcile", &r.name, sev, format!("output: {e}")),
         (_, Err(e)) => {
             return Outcome::fail("reconcile", &r.name, sev, format!("verification: {e}"))
         }
     };
-    let mut details = Vec::new();
-    if a.len() != b.len() {
-        details.push(format!(
-            "output has {} rows, verification {}",
-            a.len(),
-            b.len()
-        ));
-    }
-    for (x, y) in a.iter().zip(&b) {
-        if !x.iter().zip(y).all(|(p, q)| cells_match(p, q, r.tolerance)) {
-            details.push(format!("output       {}", render(x, &r.columns)));
-            details.push(format!("verification {}", render(y, &r.columns)));
-            if details.len() >= 10 {
-                break;
-            }
-        }
-    }
-    if details.is_empty() {
+    b.columns = a.columns.clone();
+    let opts = CompareOptions {
+        tolerance: r.tolerance,
+        samples: 5,
+        ..Default::default()
+    };
+    // Base: the verification query; current: the endpoint's output.
+    let cmp = compare::compare(&b, &a, &opts);
+    if cmp.is_same() {
         Outcome::pass(
             "reconcile",
             &r.name,
             sev,
-            format!("{} rows match on {}", a.len(), r.columns.join(", ")),
+            format!("{} rows match on {}", a.rows.len(), r.columns.join(", ")),
         )
     } else {
+        let mut details = Vec::new();
+        let mut counts = String::new();
+        if let compare::RowDiff::Multiset {
+            matched,
+            extra,
+            missing,
+        } = &cmp.rows
+        {
+            counts = format!(
+                " ({matched} rows match, {} only in the output, {} only in the verification)",
+                extra.count, missing.count
+            );
+            details.extend(
+                extra
+                    .samples
+                    .iter()
+                    .map(|s| format!("output only       {s}")),
+            );
+            details.extend(
+                missing
+                    .samples
+                    .iter()
+                    .map(|s| format!("verification only {s}")),
+            );
+        }
         Outcome::fail(
             "reconcile",
             &r.name,
             sev,
             format!(
-                "rows differ from the verification query on {}",
+                "rows differ from the verification query on {}{counts}",
                 r.columns.join(", ")
             ),
         )
