@@ -46,7 +46,7 @@ const GEN_CONNECTIONS: usize = 2;
 struct Statement {
     check: String,
     sql: String,
-    binds: Vec<Option<String>>,
+    binds: Vec<assay::db::bind::Bind>,
 }
 
 fn statements(suite: &Suite) -> Vec<Statement> {
@@ -58,17 +58,14 @@ fn statements(suite: &Suite) -> Vec<Statement> {
             Some(Statement {
                 check: check.name.clone(),
                 sql: check.statement.sql.clone(),
-                binds: binds_for(&check.statement, set),
+                binds: binds_for(&check.statement, set, &check.types),
             })
         })
         .collect()
 }
 
 async fn execute(pool: &PgPool, s: &Statement) -> usize {
-    let mut q = sqlx::query(&s.sql);
-    for b in &s.binds {
-        q = q.bind(b.clone());
-    }
+    let q = assay::db::bind::bind_all(sqlx::query(&s.sql), &s.binds);
     match q.fetch_all(pool).await {
         Ok(rows) => rows.len(),
         Err(e) => panic!("{} failed: {}", s.check, assay::db::describe_error(&e).0),

@@ -63,7 +63,7 @@ async fn timed(
     m: &mut Measurement,
 ) -> Result<(), String> {
     let sql = &check.statement.sql;
-    let binds = binds_for(&check.statement, set);
+    let binds = binds_for(&check.statement, set, &check.types);
     let mut session = Session::open(pool, opts.timeout)
         .await
         .map_err(|e| e.message)?;

@@ -273,8 +273,11 @@ fn as_order_key(v: &ParamValue) -> Option<Cell> {
     match v {
         ParamValue::Date(d) => Some(Cell::Text(d.format("%Y-%m-%d").to_string())),
         ParamValue::Integer(i) => Some(Cell::Int(*i)),
-        ParamValue::Numeric(n) => BigDecimal::from_str(n).ok().map(Cell::Numeric),
-        ParamValue::Timestamp(t) => Some(Cell::Text(t.clone())),
+        ParamValue::Numeric(n) => Some(Cell::Numeric(n.clone())),
+        ParamValue::Timestamp(_) => Some(Cell::Text(v.to_string())),
+        ParamValue::Timestamptz(t) => Some(Cell::Text(
+            t.to_utc().format("%Y-%m-%d %H:%M:%S%.f").to_string(),
+        )),
         _ => None,
     }
 }

@@ -1,6 +1,7 @@
 //! Databases assay runs against: where they come from, how to reach them, how
 //! to load fixtures into them, and how rows become cells.
 
+pub mod bind;
 pub mod decode;
 pub mod docker;
 pub mod embedded;

@@ -3,10 +3,11 @@
 use super::events::{Timing, UnitKind, UnitResult, Verdict};
 use super::session::{Session, StatementError};
 use crate::checks::{predicates, reconcile, relations, shape, Outcome, Status};
+use crate::db::bind::Bind;
 use crate::output::QueryOutput;
 use crate::snapshot::{self, Comparison, WriteMode};
 use crate::sql;
-use crate::suite::{Environment, ParamSet, ParamValue, QueryCheck, Severity};
+use crate::suite::{Environment, ParamSet, ParamType, ParamValue, QueryCheck, Severity};
 use sqlx::postgres::PgPool;
 use sqlx::Row;
 use std::collections::BTreeMap;
@@ -90,12 +91,22 @@ fn located(check_sql: &str, file: &std::path::Path, e: &StatementError) -> Strin
     }
 }
 
-/// The values of `set` in the `$n` order of `statement`, as text.
-pub fn binds_for(statement: &sql::Rewritten, set: &ParamSet) -> Vec<Option<String>> {
+/// The values of `set` in the `$n` order of `statement`, each with its type
+/// (`types`: the check's declared or inferred parameter types).
+pub fn binds_for(
+    statement: &sql::Rewritten,
+    set: &ParamSet,
+    types: &BTreeMap<String, ParamType>,
+) -> Vec<Bind> {
     statement
         .order
         .iter()
-        .map(|n| set.values.get(n).and_then(ParamValue::to_sql_text))
+        .map(|n| {
+            Bind::new(
+                types.get(n).copied().unwrap_or(ParamType::Text),
+                set.values.get(n).cloned().unwrap_or(ParamValue::Null),
+            )
+        })
         .collect()
 }
 
@@ -137,7 +148,7 @@ pub async fn run(ctx: &Context, check: &QueryCheck, set: &ParamSet) -> QueryUnit
     let mut result = set_result(ctx, check, set);
     let sev = check.severity;
     let rewritten = &check.statement;
-    let binds = binds_for(rewritten, set);
+    let binds = binds_for(rewritten, set, &check.types);
     // Production: a statement may not run much past its budget. Fixtures: generous.
     let timeout = if ctx.external {
         (check.budget.0 * 2).max(Duration::from_secs(1))
@@ -270,7 +281,10 @@ pub async fn run(ctx: &Context, check: &QueryCheck, set: &ParamSet) -> QueryUnit
             continue;
         }
         match session
-            .query(&r.statement.sql, &binds_for(&r.statement, set))
+            .query(
+                &r.statement.sql,
+                &binds_for(&r.statement, set, &check.types),
+            )
             .await
         {
             Ok((ver, _)) => result
@@ -322,7 +336,7 @@ async fn evaluate_items(
         Ok((n.unwrap_or(1), s.unwrap_or_default()))
     };
     let all = predicates::statement(out, items);
-    if let Ok(rows) = session.rows(&all, Some(json)).await {
+    if let Ok(rows) = session.rows(&all, Some(json), &[]).await {
         if let Some(row) = rows.first() {
             return (0..items.len()).map(|i| read(row, i)).collect();
         }
@@ -331,7 +345,7 @@ async fn evaluate_items(
     let mut answers = Vec::new();
     for item in items {
         let one = predicates::statement(out, std::slice::from_ref(item));
-        answers.push(match session.rows(&one, Some(json)).await {
+        answers.push(match session.rows(&one, Some(json), &[]).await {
             Ok(rows) => rows
                 .first()
                 .map(|r| read(r, 0))

@@ -2,6 +2,7 @@
 //! `BEGIN READ ONLY` with a local `statement_timeout`; a failed statement rolls
 //! the transaction back and the next one starts a fresh transaction.
 
+use crate::db::bind::{bind_all, Bind};
 use crate::db::decode;
 use crate::output::QueryOutput;
 use sqlx::pool::PoolConnection;
@@ -76,11 +77,11 @@ impl Session {
         }
     }
 
-    /// Runs `sql` with text parameters; returns the decoded output and the wall time.
+    /// Runs `sql` with typed parameters; returns the decoded output and the wall time.
     pub async fn query(
         &mut self,
         sql: &str,
-        binds: &[Option<String>],
+        binds: &[Bind],
     ) -> Result<(QueryOutput, Duration), StatementError> {
         self.begin().await?;
         let r = self.query_inner(sql, binds).await;
@@ -93,13 +94,10 @@ impl Session {
     async fn query_inner(
         &mut self,
         sql: &str,
-        binds: &[Option<String>],
+        binds: &[Bind],
     ) -> Result<(QueryOutput, Duration), StatementError> {
         let start = Instant::now();
-        let mut q = sqlx::query(sql);
-        for b in binds {
-            q = q.bind(b.clone());
-        }
+        let q = bind_all(sqlx::query(sql), binds);
         let rows: Vec<PgRow> = q.fetch_all(&mut *self.conn).await?;
         let elapsed = start.elapsed();
         let columns = match rows.first() {
@@ -116,17 +114,10 @@ impl Session {
     }
 
     /// Runs `sql` again only to time it; rows are fetched and dropped.
-    pub async fn time(
-        &mut self,
-        sql: &str,
-        binds: &[Option<String>],
-    ) -> Result<Duration, StatementError> {
+    pub async fn time(&mut self, sql: &str, binds: &[Bind]) -> Result<Duration, StatementError> {
         self.begin().await?;
         let start = Instant::now();
-        let mut q = sqlx::query(sql);
-        for b in binds {
-            q = q.bind(b.clone());
-        }
+        let q = bind_all(sqlx::query(sql), binds);
         let r = q.fetch_all(&mut *self.conn).await;
         let elapsed = start.elapsed();
         match r {
@@ -138,17 +129,20 @@ impl Session {
         }
     }
 
-    /// Fetches every row of a statement whose columns are all readable.
+    /// Fetches every row of a statement whose columns are all readable;
+    /// `json` (if any) is `$1`, the binds follow.
     pub async fn rows(
         &mut self,
         sql: &str,
         json: Option<&serde_json::Value>,
+        binds: &[Bind],
     ) -> Result<Vec<PgRow>, StatementError> {
         self.begin().await?;
         let mut q = sqlx::query(sql);
         if let Some(j) = json {
             q = q.bind(j.clone());
         }
+        let q = bind_all(q, binds);
         match q.fetch_all(&mut *self.conn).await {
             Ok(r) => Ok(r),
             Err(e) => {

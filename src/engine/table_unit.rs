@@ -86,7 +86,7 @@ pub async fn run(ctx: &Context, check: &TableCheck) -> TableUnitDone {
     };
     let rules: Vec<_> = check.rules.iter().collect();
     let stmt = table::statement(check, &rules);
-    let answers: Vec<Option<String>> = match session.rows(&stmt, None).await {
+    let answers: Vec<Option<String>> = match session.rows(&stmt, None, &[]).await {
         Ok(rows) => match rows.first() {
             Some(r) => (0..rules.len())
                 .map(|i| r.try_get::<Option<String>, _>(i).ok().flatten())
@@ -113,7 +113,7 @@ pub async fn run(ctx: &Context, check: &TableCheck) -> TableUnitDone {
         let mut o = table::judge(rule, answer.as_deref());
         if o.status == Status::Fail {
             if let Some(sample_sql) = table::sample_statement(check, rule, ctx.sample_rows) {
-                if let Ok(rows) = session.rows(&sample_sql, None).await {
+                if let Ok(rows) = session.rows(&sample_sql, None, &[]).await {
                     if let Some(first) = rows.first() {
                         let cols = decode::columns(first.columns());
                         if let Ok(out) = decode::decode(cols, &rows) {

@@ -1,6 +1,7 @@
 //! Typed parameter values, their types, and the expansion of sets and matrices.
 
-use chrono::NaiveDate;
+use bigdecimal::BigDecimal;
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
 use serde_yaml_ng::Value as Yaml;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -88,23 +89,25 @@ impl ParamType {
     }
 }
 
-/// A parameter value as written in YAML, already checked against its type.
+/// A parameter value as written in YAML, parsed and checked against its
+/// type at load: it is bound to the statement with that type (a `date` as a
+/// date, never as text cast in SQL).
 #[derive(Debug, Clone, PartialEq)]
 pub enum ParamValue {
     Null,
     Bool(bool),
     Integer(i64),
-    /// Decimal text, validated.
-    Numeric(String),
+    Numeric(BigDecimal),
     Text(String),
     Date(NaiveDate),
-    /// Timestamp text, passed to Postgres as written.
-    Timestamp(String),
+    Timestamp(NaiveDateTime),
+    Timestamptz(DateTime<FixedOffset>),
     List(Vec<ParamValue>),
 }
 
 impl ParamValue {
-    /// The text sent to Postgres (bound as `text` and cast by the rewritten SQL).
+    /// PostgreSQL's text form of the value (None for NULL), e.g. for SQL
+    /// literals in messages; arrays as `{a,"b c",NULL}`.
     pub fn to_sql_text(&self) -> Option<String> {
         match self {
             ParamValue::Null => None,
@@ -124,12 +127,6 @@ impl ParamValue {
     pub fn is_null(&self) -> bool {
         matches!(self, ParamValue::Null)
     }
-    pub fn as_date(&self) -> Option<NaiveDate> {
-        match self {
-            ParamValue::Date(d) => Some(*d),
-            _ => None,
-        }
-    }
 }
 
 impl fmt::Display for ParamValue {
@@ -138,10 +135,11 @@ impl fmt::Display for ParamValue {
             ParamValue::Null => f.write_str("null"),
             ParamValue::Bool(b) => write!(f, "{b}"),
             ParamValue::Integer(i) => write!(f, "{i}"),
-            ParamValue::Numeric(n) => f.write_str(n),
+            ParamValue::Numeric(n) => f.write_str(&n.to_plain_string()),
             ParamValue::Text(t) => f.write_str(t),
             ParamValue::Date(d) => write!(f, "{}", d.format("%Y-%m-%d")),
-            ParamValue::Timestamp(t) => f.write_str(t),
+            ParamValue::Timestamp(t) => write!(f, "{}", t.format("%Y-%m-%d %H:%M:%S%.f")),
+            ParamValue::Timestamptz(t) => write!(f, "{}", t.format("%Y-%m-%d %H:%M:%S%.f%:z")),
             ParamValue::List(items) => {
                 f.write_str("[")?;
                 for (i, v) in items.iter().enumerate() {
@@ -156,8 +154,52 @@ impl fmt::Display for ParamValue {
     }
 }
 
-fn looks_like_date(s: &str) -> bool {
-    s.len() == 10 && NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()
+/// `YYYY-MM-DD` in shape (digits and dashes), whether or not it is a real date.
+pub fn date_shaped(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        })
+}
+
+/// Parses a timestamp without time zone: `2025-10-01 12:30:00[.123]`, with a
+/// `T` instead of the space, or a bare date (midnight).
+pub fn parse_timestamp(s: &str) -> Option<NaiveDateTime> {
+    let s = s.trim();
+    for f in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+    ] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
+            return Some(t);
+        }
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+}
+
+/// Parses a timestamp with time zone: RFC 3339 or `2025-10-01 12:30:00+02`
+/// / `+02:00`; without an offset it is taken as UTC.
+pub fn parse_timestamptz(s: &str) -> Option<DateTime<FixedOffset>> {
+    let s = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t);
+    }
+    for f in ["%Y-%m-%d %H:%M:%S%.f%#z", "%Y-%m-%dT%H:%M:%S%.f%#z"] {
+        if let Ok(t) = DateTime::parse_from_str(s, f) {
+            return Some(t);
+        }
+    }
+    let utc = FixedOffset::east_opt(0)?;
+    parse_timestamp(s).map(|t| t.and_utc().with_timezone(&utc))
 }
 
 /// The type a value has when none is declared.
@@ -167,7 +209,7 @@ pub fn infer_type(v: &Yaml) -> Option<ParamType> {
         Yaml::Bool(_) => Some(ParamType::Bool),
         Yaml::Number(n) if n.is_i64() || n.is_u64() => Some(ParamType::Integer),
         Yaml::Number(_) => Some(ParamType::Numeric),
-        Yaml::String(s) if looks_like_date(s) => Some(ParamType::Date),
+        Yaml::String(s) if date_shaped(s) => Some(ParamType::Date),
         Yaml::String(_) => Some(ParamType::Text),
         Yaml::Sequence(items) => items
             .iter()
@@ -208,7 +250,12 @@ pub fn convert(v: &Yaml, ty: ParamType) -> Result<ParamValue, String> {
         ParamType::Date => match v {
             Yaml::String(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
                 .map(ParamValue::Date)
-                .map_err(|_| format!("`{s}` is not a date; write YYYY-MM-DD, e.g. 2025-10-01")),
+                .map_err(|_| {
+                    format!(
+                        "`{s}` is not a date; write YYYY-MM-DD, e.g. 2025-10-01 \
+                         (declare the parameter `text` under params.types if it is text)"
+                    )
+                }),
             _ => Err(wrong()),
         },
         ParamType::Text => match v {
@@ -232,16 +279,27 @@ pub fn convert(v: &Yaml, ty: ParamType) -> Result<ParamValue, String> {
                 Yaml::String(s) => s.trim().to_string(),
                 _ => return Err(wrong()),
             };
-            text.parse::<bigdecimal::BigDecimal>()
-                .map(|_| ParamValue::Numeric(text.clone()))
+            text.parse::<BigDecimal>()
+                .map(ParamValue::Numeric)
                 .map_err(|_| wrong())
         }
         ParamType::Bool => match v {
             Yaml::Bool(b) => Ok(ParamValue::Bool(*b)),
             _ => Err(wrong()),
         },
-        ParamType::Timestamp | ParamType::Timestamptz => match v {
-            Yaml::String(s) => Ok(ParamValue::Timestamp(s.clone())),
+        ParamType::Timestamp => match v {
+            Yaml::String(s) => parse_timestamp(s).map(ParamValue::Timestamp).ok_or_else(|| {
+                format!("`{s}` is not a timestamp; write YYYY-MM-DD HH:MM:SS, e.g. 2025-10-01 08:30:00")
+            }),
+            _ => Err(wrong()),
+        },
+        ParamType::Timestamptz => match v {
+            Yaml::String(s) => parse_timestamptz(s).map(ParamValue::Timestamptz).ok_or_else(|| {
+                format!(
+                    "`{s}` is not a timestamp with time zone; write e.g. 2025-10-01 08:30:00+02 \
+                     (without an offset it is UTC)"
+                )
+            }),
             _ => Err(wrong()),
         },
         _ => Err(wrong()),
