@@ -86,13 +86,21 @@ fn unit_results(n: usize) -> Vec<UnitResult> {
                 timing: Some(Timing {
                     runs: 3,
                     p50_ms: 1.2,
-                    p95_ms: 1.9,
                     max_ms: 2.4,
+                    p95_ms: None,
                     budget_ms: 2000.0,
+                    solo: true,
+                    judged: "max of 3 solo runs".into(),
                 }),
                 plan: None,
+                reruns: Vec::new(),
                 outcomes: vec![
-                    Outcome::pass("budget", "budget", Severity::Error, "p95 1.9 ms of 2000 ms"),
+                    Outcome::pass(
+                        "budget",
+                        "budget",
+                        Severity::Error,
+                        "2.4 ms of 2s budget (max of 3 solo runs)",
+                    ),
                     Outcome::pass("shape", "columns", Severity::Error, "6 columns as declared"),
                     Outcome::pass(
                         "row_check",
@@ -180,7 +188,9 @@ fn benches(c: &mut Criterion) {
         duration_ms: 2480.0,
         setup_ms: 880.0,
         replica_lag: Vec::new(),
-        input_errors: Vec::new(),
+        load_errors: Vec::new(),
+        partition: None,
+        infrastructure_error: None,
     };
     for (name, format) in [
         ("report_human_113_units", Format::Human),

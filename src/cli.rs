@@ -96,12 +96,14 @@ pub struct BenchArgs {
     /// Write the (single) --format report to FILE.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Write the measured plan shapes and p95s as the new baseline (they then pass).
+    /// Write the measured plan shapes and times as the new baseline (they then pass).
     #[arg(long)]
     pub save_baseline: bool,
-    /// Fail when p95 exceeds the baseline's by more than this ratio (default: assay.yaml bench.max_p95_ratio, else 1.5).
-    #[arg(long, value_name = "RATIO")]
-    pub max_p95_ratio: Option<f64>,
+    /// Fail when a query's time (max of the timed runs, or p95 from 20 runs)
+    /// exceeds the baseline's by more than this ratio (default: assay.yaml
+    /// bench.max_slowdown, else 1.5).
+    #[arg(long, value_name = "RATIO", alias = "max-p95-ratio")]
+    pub max_slowdown: Option<f64>,
     /// Seed of the generator (default: assay.yaml scale.seed).
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
@@ -195,9 +197,15 @@ pub struct RunArgs {
     /// Write the (single) --format report to FILE.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Timed runs per query and parameter set (after one warm-up run).
+    /// Solo timed runs per query and parameter set, for every query (default:
+    /// the suite's `timing_runs`, else automatic: the checked execution is
+    /// timed, and only a query above half its budget is timed again alone).
     #[arg(long, value_name = "N")]
     pub timing_runs: Option<u32>,
+    /// Plans of slow queries from EXPLAIN ANALYZE on url targets too (it
+    /// executes the query once more); by default they get a plain EXPLAIN.
+    #[arg(long)]
+    pub explain_analyze: bool,
     /// Failing rows shown per failed check.
     #[arg(long, value_name = "N")]
     pub sample_rows: Option<usize>,
@@ -213,6 +221,9 @@ pub struct RunArgs {
     /// Never show a progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// Exit 0 when --filter/--tag/--partition select no check (default: exit 2).
+    #[arg(long)]
+    pub allow_empty: bool,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

@@ -1,6 +1,23 @@
 //! assay: a data-quality and regression-testing harness for the SQL behind an
 //! analytics API. See ARCHITECTURE.md for the map.
 
+/// Prints a line on standard output; a closed pipe (`assay list | head`)
+/// is not an error and never a panic.
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::report::sink::say(&format!($($arg)*))
+    };
+}
+
+/// Prints a line on standard error; a closed stream is not a panic.
+#[macro_export]
+macro_rules! tell {
+    ($($arg:tt)*) => {
+        $crate::report::sink::tell(&format!($($arg)*))
+    };
+}
+
 pub mod app;
 pub mod bench;
 pub mod checks;
@@ -15,3 +32,4 @@ pub mod report;
 pub mod snapshot;
 pub mod sql;
 pub mod suite;
+pub mod timing;

@@ -4,14 +4,10 @@ use assay::error::AppError;
 use clap::Parser;
 
 fn main() {
-    // Die quietly on a closed pipe (`assay list | head`) instead of panicking.
-    // SAFETY: resetting a signal disposition to its default before any thread starts.
-    unsafe {
-        let _ = nix::sys::signal::signal(
-            nix::sys::signal::Signal::SIGPIPE,
-            nix::sys::signal::SigHandler::SigDfl,
-        );
-    }
+    // SIGPIPE stays ignored (Rust's default): a closed standard output
+    // (`assay run | head -n 1`) makes writes fail with EPIPE, which the
+    // report sinks turn into silence, so the run finishes, writes its report
+    // files, cleans up and exits with its own code.
     let cli = assay::cli::Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -19,7 +15,7 @@ fn main() {
     {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            assay::tell!("error: cannot start the async runtime: {e}");
             std::process::exit(assay::error::exit_code::INFRASTRUCTURE);
         }
     };
@@ -39,11 +35,11 @@ fn main() {
         tokio::select! {
             biased;
             _ = ctrl_c => {
-                eprintln!("interrupted: stopping");
+                assay::tell!("interrupted: stopping");
                 130
             }
             _ = sigterm.recv() => {
-                eprintln!("terminated: stopping");
+                assay::tell!("terminated: stopping");
                 143
             }
             r = assay::app::main(cli) => match r {
@@ -58,8 +54,8 @@ fn main() {
 
 fn report(e: AppError) -> i32 {
     match &e {
-        AppError::Input(_) => eprintln!("{e}"),
-        other => eprintln!("error: {other}"),
+        AppError::Input(_) => assay::tell!("{e}"),
+        other => assay::tell!("error: {other}"),
     }
     e.exit_code()
 }

@@ -237,24 +237,39 @@ fn broken_check_next_to_a_good_one_still_runs_the_good_one() {
     ]);
     let (out, report) = run_json(dir.path(), &[]);
     out.expect_code(2);
-    assert!(
-        out.stderr.contains("checks/broken.yaml:4:3:")
-            && out.stderr.contains("did you mean `rows`?"),
+    // Said once: in the human report on the terminal, not also on stderr.
+    assert_eq!(
+        out.stdout.matches("checks/broken.yaml:4:3:").count(),
+        1,
         "{}",
-        out.stderr
+        out.stdout
     );
+    assert!(
+        out.stdout.contains("did you mean `rows`?"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stderr.contains("checks/broken.yaml"), "{}", out.stderr);
     assert_eq!(
         outcome(&report, "good", "default", "rows")["status"],
         "pass"
     );
     let results = report["results"].as_array().unwrap();
     assert!(results.iter().all(|r| r["check"] != "broken"));
-    let input_errors = report["summary"]["input_errors"].as_array().unwrap();
-    assert_eq!(input_errors.len(), 1, "{input_errors:?}");
-    assert!(input_errors[0]
+    let load_errors = report["summary"]["load_errors"].as_array().unwrap();
+    assert_eq!(load_errors.len(), 1, "{load_errors:?}");
+    assert_eq!(load_errors[0]["file"], "checks/broken.yaml");
+    assert_eq!(
+        (
+            load_errors[0]["line"].as_u64(),
+            load_errors[0]["column"].as_u64()
+        ),
+        (Some(4), Some(3))
+    );
+    assert!(load_errors[0]["help"]
         .as_str()
         .unwrap()
-        .contains("checks/broken.yaml:4:3"));
+        .contains("did you mean `rows`?"));
 }
 
 #[test]

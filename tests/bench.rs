@@ -272,7 +272,7 @@ fn bench_measures_every_set_and_judges_against_its_baseline() {
         first.stdout
     );
     let json = read_json(&report);
-    assert_eq!(json["schema"], "assay.bench/v1");
+    assert_eq!(json["schema"], "assay.bench/v2");
     let sets = Assay::new(suite.path())
         .args(["list", "--filter", "spend_trend"])
         .run();
@@ -290,7 +290,7 @@ fn bench_measures_every_set_and_judges_against_its_baseline() {
             "params",
             "scale",
             "p50_ms",
-            "p95_ms",
+            "judged_ms",
             "budget_ms",
             "plan_fingerprint",
             "forecast_scale_at_budget",
@@ -300,7 +300,7 @@ fn bench_measures_every_set_and_judges_against_its_baseline() {
         assert_eq!(r["name"], "spend_trend");
         assert_eq!(r["verdict"], "pass");
         assert_eq!(r["baseline"]["status"], "new");
-        assert!(r["p95_ms"].as_f64().unwrap() >= r["p50_ms"].as_f64().unwrap());
+        assert!(r["judged_ms"].as_f64().unwrap() >= r["p50_ms"].as_f64().unwrap());
         assert!(
             r["plan_fingerprint"]
                 .as_str()
@@ -321,10 +321,10 @@ fn bench_measures_every_set_and_judges_against_its_baseline() {
     // cores, so the noise floor is lifted well above any scheduling spike;
     // the slower verdict is tested below with the floor at zero.
     let yaml = std::fs::read_to_string(suite.path().join("assay.yaml")).unwrap();
-    assert!(yaml.contains("min_p95_delta: 25ms"));
+    assert!(yaml.contains("min_slowdown_delta: 25ms"));
     std::fs::write(
         suite.path().join("assay.yaml"),
-        yaml.replace("min_p95_delta: 25ms", "min_p95_delta: 10s"),
+        yaml.replace("min_slowdown_delta: 25ms", "min_slowdown_delta: 10s"),
     )
     .unwrap();
     bench(&[]).expect_code(0);
@@ -356,7 +356,7 @@ fn bench_measures_every_set_and_judges_against_its_baseline() {
     std::fs::write(&file, &text).unwrap();
     std::fs::write(
         suite.path().join("assay.yaml"),
-        yaml.replace("min_p95_delta: 25ms", "min_p95_delta: 0ms"),
+        yaml.replace("min_slowdown_delta: 25ms", "min_slowdown_delta: 0ms"),
     )
     .unwrap();
     let tiny = regex_replace_p95(&text, "0.0001");
@@ -371,8 +371,8 @@ fn bench_measures_every_set_and_judges_against_its_baseline() {
 
 fn regex_replace_p95(text: &str, value: &str) -> String {
     text.lines()
-        .map(|l| match l.find("p95_ms:") {
-            Some(i) => format!("{}p95_ms: {value}", &l[..i]),
+        .map(|l| match l.find("judged_ms:") {
+            Some(i) => format!("{}judged_ms: {value}", &l[..i]),
             None => l.to_string(),
         })
         .collect::<Vec<_>>()

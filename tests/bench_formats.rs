@@ -166,7 +166,9 @@ fn measured(check: &str, set: &str, scale: f64, p95: f64, plan: Value) -> Measur
         budget_ms: if check == "kpi_cards" { 2000.0 } else { 250.0 },
         runs: 20,
         p50_ms: p95 * 0.82,
-        p95_ms: p95,
+        judged_ms: p95,
+        p95_ms: Some(p95),
+        judged: "p95 of 20 runs".into(),
         max_ms: p95 * 1.16,
         server_ms: execution_ms(&plan),
         buffers: buffers(&plan),
@@ -177,11 +179,11 @@ fn measured(check: &str, set: &str, scale: f64, p95: f64, plan: Value) -> Measur
     }
 }
 
-fn baseline_entry(m: &Measurement, p95_ms: f64, fp: Fingerprint) -> BaselineEntry {
+fn baseline_entry(m: &Measurement, judged_ms: f64, fp: Fingerprint) -> BaselineEntry {
     BaselineEntry {
         param_set: m.param_set.clone(),
         scale: m.scale,
-        p95_ms,
+        judged_ms,
         plan: fp.to_string(),
         fingerprint: fp,
     }
@@ -281,7 +283,7 @@ fn synthetic_report() -> BenchReport {
                 ("campaign_roi", "platform=google,window=7", 10) => {
                     Some(baseline_entry(m, 2.4, old_roi_fingerprint()))
                 }
-                _ => Some(baseline_entry(m, m.p95_ms * 0.97, current)),
+                _ => Some(baseline_entry(m, m.judged_ms * 0.97, current)),
             };
             let status = baseline::compare(entry.as_ref(), m, MAX_P95_RATIO, MIN_P95_DELTA_MS);
             verdict::judge(m, &status)
@@ -296,7 +298,7 @@ fn synthetic_report() -> BenchReport {
         let s = series
             .entry((m.check.as_str(), m.param_set.as_str()))
             .or_insert((m.budget_ms, Vec::new()));
-        s.1.push((m.leads, m.p95_ms));
+        s.1.push((m.leads, m.judged_ms));
     }
     for ((check, set), (budget, points)) in series {
         if let Some(f) = forecast::fit(&points, budget, LEADS_PER_SCALE) {
@@ -330,8 +332,8 @@ fn synthetic_report() -> BenchReport {
         scales,
         rows,
         forecasts,
-        max_p95_ratio: MAX_P95_RATIO,
-        min_p95_delta_ms: MIN_P95_DELTA_MS,
+        max_slowdown: MAX_P95_RATIO,
+        min_slowdown_ms: MIN_P95_DELTA_MS,
     }
 }
 
@@ -397,15 +399,15 @@ fn json_report_has_every_key() {
         "schema",
         "suite",
         "leads_per_scale",
-        "max_p95_ratio",
-        "min_p95_delta_ms",
+        "max_slowdown",
+        "min_slowdown_ms",
         "scales",
         "results",
         "summary",
     ] {
         assert!(v.get(key).is_some(), "no top-level `{key}`");
     }
-    assert_eq!(v["schema"], json!("assay.bench/v1"));
+    assert_eq!(v["schema"], json!("assay.bench/v2"));
     assert_eq!(v["scales"].as_array().unwrap().len(), 3);
     assert_eq!(
         v["summary"],
@@ -421,7 +423,7 @@ fn json_report_has_every_key() {
         "leads",
         "runs",
         "p50_ms",
-        "p95_ms",
+        "judged_ms",
         "max_ms",
         "server_ms",
         "buffers",
@@ -450,10 +452,13 @@ fn json_report_has_every_key() {
         // The raw EXPLAIN document never appears, only its summary lines.
         assert!(o["plan"].is_null() || o["plan"].as_array().unwrap().iter().all(Value::is_string));
         if row.measurement.error.is_some() {
-            assert!(o["p95_ms"].is_null() && o["headroom"].is_null(), "{result}");
+            assert!(
+                o["judged_ms"].is_null() && o["headroom"].is_null(),
+                "{result}"
+            );
         } else {
             assert!(
-                o["p95_ms"].is_number() && o["plan_fingerprint"].is_string(),
+                o["judged_ms"].is_number() && o["plan_fingerprint"].is_string(),
                 "{result}"
             );
         }

@@ -14,7 +14,7 @@ fn status(o: &Value) -> &str {
 fn pass_suite_exits_zero() {
     let (out, report) = run_json(&suite("pass"), &[]);
     out.expect_code(0);
-    assert_eq!(report["schema"], "assay.report/v1");
+    assert_eq!(report["schema"], "assay.report/v2");
     let counts = &report["summary"]["counts"];
     assert_eq!(counts["passed"], 9, "{counts}");
     for key in ["failed", "warned", "errored", "skipped"] {

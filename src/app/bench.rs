@@ -3,7 +3,6 @@
 
 use super::gen::{default_connections, gen_error, scale_config};
 use super::load;
-use super::reports::open_sink;
 use super::seed::schemas_created_by;
 use crate::bench::{self, assemble::Thresholds, baseline, model::BenchReport, run::BenchOptions};
 use crate::cli::{self, BenchArgs};
@@ -80,10 +79,10 @@ pub async fn bench(root: &std::path::Path, args: BenchArgs) -> Result<i32, AppEr
     };
     let specs = report_specs(&args.formats, args.output.as_ref())?;
     let bench_cfg = &suite.config.bench;
-    let max_p95_ratio = args.max_p95_ratio.unwrap_or(bench_cfg.max_p95_ratio);
-    if !(max_p95_ratio.is_finite() && max_p95_ratio >= 1.0) {
+    let max_slowdown = args.max_slowdown.unwrap_or(bench_cfg.max_slowdown);
+    if !(max_slowdown.is_finite() && max_slowdown >= 1.0) {
         return Err(AppError::Usage(
-            "--max-p95-ratio must be a number of at least 1".into(),
+            "--max-slowdown must be a number of at least 1".into(),
         ));
     }
     let timeout = match &args.timeout {
@@ -152,7 +151,7 @@ pub async fn bench(root: &std::path::Path, args: BenchArgs) -> Result<i32, AppEr
             let measured = bench::run::run(&db.pool, &suite, &cfg, &checks, &opts, |e| match e {
                 bench::run::BenchEvent::Generated(info) => {
                     if progress {
-                        eprintln!(
+                        crate::tell!(
                             "scale {}: {} leads generated in {:.1} s",
                             info.scale,
                             info.leads,
@@ -174,8 +173,8 @@ pub async fn bench(root: &std::path::Path, args: BenchArgs) -> Result<i32, AppEr
         measurements,
         &baselines,
         &Thresholds {
-            max_p95_ratio,
-            min_p95_delta_ms: bench_cfg.min_p95_delta_ms,
+            max_slowdown,
+            min_slowdown_ms: bench_cfg.min_slowdown_ms,
         },
         args.save_baseline,
     );
@@ -231,10 +230,17 @@ fn write_reports(report: &BenchReport, specs: &[cli::FormatSpec]) -> Result<(), 
             Format::Markdown => bench::report::markdown(report),
             Format::Junit => unreachable!("rejected by report_specs"),
         };
-        let mut sink = open_sink(&s.path)?;
-        sink.write_all(text.as_bytes())
-            .and_then(|_| sink.flush())
-            .map_err(|e| AppError::Usage(format!("cannot write report: {e}")))?;
+        match &s.path {
+            None => {
+                let mut out = crate::report::sink::Stdout;
+                out.write_all(text.as_bytes())
+                    .and_then(|_| out.flush())
+                    .map_err(|e| AppError::Infrastructure(format!("cannot write report: {e}")))?;
+            }
+            Some(p) => crate::report::sink::write_atomic(p, text.as_bytes()).map_err(|e| {
+                AppError::Infrastructure(format!("cannot write {}: {e}", p.display()))
+            })?,
+        }
     }
     Ok(())
 }
@@ -249,7 +255,7 @@ fn save_baselines(report: &BenchReport, dir: &std::path::Path) -> Result<(), App
     }
     for (check, ms) in by_check {
         let path = baseline::save(dir, check, &ms).map_err(AppError::Usage)?;
-        eprintln!("baseline saved: {}", path.display());
+        crate::tell!("baseline saved: {}", path.display());
     }
     Ok(())
 }

@@ -131,19 +131,20 @@ fn print_stats(s: &GenStats, label: &str, connections: usize, throwaway: bool) {
     } else {
         label.to_string()
     };
-    println!(
+    crate::say!(
         "generated scale {} (seed {}) into {where_}",
-        s.scale, s.seed
+        s.scale,
+        s.seed
     );
     let width = s.relation_rows.keys().map(String::len).max().unwrap_or(0);
     for (rel, n) in &s.relation_rows {
-        println!("  {rel:<width$}  {n:>12}");
+        crate::say!("  {rel:<width$}  {n:>12}");
     }
     let rows: u64 = crate::gen::analytics_v6::TABLES
         .iter()
         .filter_map(|t| s.relation_rows.get(*t))
         .sum();
-    println!(
+    crate::say!(
         "rows: {rows} in {:.2} s ({:.0} rows/s), binary COPY over {connections} connections; \
          with schema, indexes, view refresh and ANALYZE: {:.2} s",
         s.rows_ms / 1e3,
@@ -154,12 +155,12 @@ fn print_stats(s: &GenStats, label: &str, connections: usize, throwaway: bool) {
 
 fn print_versus(s: &GenStats, v: &versus_psql::PsqlRun) {
     let psql_rows: u64 = v.relation_rows.values().sum();
-    println!(
+    crate::say!(
         "psql + generate_series (scale.psql_equivalent), same volume: {psql_rows} rows in {:.2} s ({:.0} rows/s)",
         v.rows_ms / 1e3,
         psql_rows as f64 / (v.rows_ms / 1e3).max(1e-9)
     );
-    println!(
+    crate::say!(
         "ratio: psql / assay = {:.2} (assay is {:.1}x {})",
         v.rows_ms / s.rows_ms,
         (v.rows_ms / s.rows_ms).max(s.rows_ms / v.rows_ms),

@@ -13,7 +13,7 @@ pub(super) fn validate(root: &Path, v: cli::ValidateArgs) -> Result<i32, AppErro
     }
     let s = &loaded.suite;
     let sets: usize = s.query_checks.iter().map(|c| c.sets.len()).sum();
-    println!(
+    crate::say!(
         "ok: {} query checks ({} parameter sets), {} table checks in `{}`",
         s.query_checks.len(),
         sets,
@@ -32,7 +32,7 @@ pub(super) fn list(root: &Path, sel: cli::SelectArgs) -> Result<i32, AppError> {
     };
     let (queries, tables) = engine::select_checks(&loaded.suite, &selection);
     for c in queries {
-        println!(
+        crate::say!(
             "{}  {}  {}  [{}]",
             c.name,
             c.endpoint.as_deref().unwrap_or("-"),
@@ -40,11 +40,11 @@ pub(super) fn list(root: &Path, sel: cli::SelectArgs) -> Result<i32, AppError> {
             c.tags.join(", ")
         );
         for s in &c.sets {
-            println!("    {}", s.name);
+            crate::say!("    {}", s.name);
         }
     }
     for t in tables {
-        println!(
+        crate::say!(
             "{}  table {}  {} rules  [{}]",
             t.name,
             t.table,
@@ -53,7 +53,7 @@ pub(super) fn list(root: &Path, sel: cli::SelectArgs) -> Result<i32, AppError> {
         );
     }
     for e in &loaded.errors {
-        eprintln!("error: {e}");
+        crate::tell!("error: {e}");
     }
     Ok(if loaded.errors.is_empty() {
         exit_code::OK

@@ -32,6 +32,13 @@ pub(super) fn merge(args: cli::MergeArgs) -> Result<i32, AppError> {
     if !errors.is_empty() {
         return Err(AppError::Input(errors));
     }
+    let parts: Vec<(&std::path::PathBuf, Option<engine::Partition>)> = args
+        .reports
+        .iter()
+        .zip(&summaries)
+        .map(|(p, s)| (p, s.partition))
+        .collect();
+    check_partitions(&parts)?;
     let mut reps = reporters(&args.formats, None, true)?;
     let mut counts = engine::Counts::default();
     for r in &results {
@@ -60,12 +67,17 @@ pub(super) fn merge(args: cli::MergeArgs) -> Result<i32, AppError> {
             .iter()
             .flat_map(|s| s.replica_lag.clone())
             .collect(),
-        input_errors: summaries
+        load_errors: summaries
             .iter()
-            .flat_map(|s| s.input_errors.clone())
+            .flat_map(|s| s.load_errors.clone())
             .collect(),
+        partition: None,
+        infrastructure_error: summaries
+            .iter()
+            .filter_map(|s| s.infrastructure_error.clone())
+            .reduce(|a, b| format!("{a}; {b}")),
     };
-    for r in reps.iter_mut() {
+    for r in reps.reporters.iter_mut() {
         r.on_event(&engine::Event::RunStarted {
             suite: &summary.suite,
             target: &summary.target,
@@ -76,14 +88,70 @@ pub(super) fn merge(args: cli::MergeArgs) -> Result<i32, AppError> {
             r.on_event(&engine::Event::UnitFinished(u));
         }
         r.on_event(&engine::Event::RunFinished(&summary));
-        r.finish()
-            .map_err(|e| AppError::Infrastructure(format!("cannot write report: {e}")))?;
     }
-    Ok(if !summary.input_errors.is_empty() {
+    reps.finish()?;
+    Ok(if summary.infrastructure_error.is_some() {
+        exit_code::INFRASTRUCTURE
+    } else if !summary.load_errors.is_empty() {
         exit_code::INVALID_INPUT
     } else if summary.counts.failed + summary.counts.errored > 0 {
         exit_code::CHECK_FAILED
     } else {
         exit_code::OK
     })
+}
+
+/// Partitioned reports must cover every share of one split exactly once;
+/// reports of unsplit runs (several targets, say) merge as they are, but the
+/// two kinds do not mix.
+fn check_partitions(
+    parts: &[(&std::path::PathBuf, Option<engine::Partition>)],
+) -> Result<(), AppError> {
+    let split: Vec<_> = parts
+        .iter()
+        .filter_map(|(p, part)| part.map(|x| (*p, x)))
+        .collect();
+    if split.is_empty() {
+        return Ok(());
+    }
+    let mut problems = Vec::new();
+    if let Some((p, _)) = parts.iter().find(|(_, part)| part.is_none()) {
+        problems.push(format!(
+            "{} is a whole run, the others are partitions of one",
+            p.display()
+        ));
+    }
+    let n = split[0].1.n;
+    if let Some((p, x)) = split.iter().find(|(_, x)| x.n != n) {
+        problems.push(format!(
+            "{} is part {}/{} of another split (the first report is of {n} parts)",
+            p.display(),
+            x.k,
+            x.n
+        ));
+    }
+    for k in 1..=n {
+        let with_k: Vec<_> = split.iter().filter(|(_, x)| x.k == k && x.n == n).collect();
+        match with_k.len() {
+            0 => problems.push(format!("part hash:{k}/{n} is missing")),
+            1 => {}
+            _ => problems.push(format!(
+                "part hash:{k}/{n} is given {} times ({})",
+                with_k.len(),
+                with_k
+                    .iter()
+                    .map(|(p, _)| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Usage(format!(
+            "cannot merge: {}; pass the JSON report of every partition exactly once",
+            problems.join("; ")
+        )))
+    }
 }

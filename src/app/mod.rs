@@ -37,6 +37,68 @@ pub async fn main(cli: Cli) -> Result<i32, AppError> {
     }
 }
 
+/// `--jobs N` (default: the number of CPUs), at least 1.
+fn jobs(given: Option<usize>) -> Result<usize, AppError> {
+    let jobs = given.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+    });
+    if jobs == 0 {
+        return Err(AppError::Usage("--jobs must be at least 1".into()));
+    }
+    Ok(jobs)
+}
+
+/// Why a selection matched no check, with the closest check name or tag.
+fn nothing_selected(suite: &suite::Suite, select: &crate::cli::SelectArgs) -> String {
+    let names: Vec<String> = suite
+        .query_checks
+        .iter()
+        .map(|c| c.name.clone())
+        .chain(suite.table_checks.iter().map(|c| c.name.clone()))
+        .collect();
+    let mut tags: Vec<String> = suite
+        .query_checks
+        .iter()
+        .flat_map(|c| c.tags.clone())
+        .chain(suite.table_checks.iter().flat_map(|c| c.tags.clone()))
+        .collect();
+    tags.sort();
+    tags.dedup();
+    let mut what = Vec::new();
+    if let Some(f) = &select.filter {
+        what.push(format!("--filter {f}"));
+    }
+    for t in &select.tags {
+        what.push(format!("--tag {t}"));
+    }
+    let mut msg = if what.is_empty() {
+        "the suite has no checks".to_string()
+    } else {
+        format!("no check matches {}", what.join(" "))
+    };
+    if let Some(f) = select
+        .filter
+        .as_deref()
+        .filter(|f| !f.contains(['*', '?', '[']))
+    {
+        if let Some(c) = suite::locate::closest(f, &names) {
+            msg.push_str(&format!("; did you mean `--filter {c}`?"));
+        }
+    }
+    for t in &select.tags {
+        if !tags.contains(t) {
+            match suite::locate::closest(t, &tags) {
+                Some(c) => msg.push_str(&format!("; no check has tag `{t}` (did you mean `{c}`?)")),
+                None => msg.push_str(&format!("; no check has tag `{t}`")),
+            }
+        }
+    }
+    msg.push_str(" — pass --allow-empty if an empty selection is expected");
+    msg
+}
+
 fn load(root: &Path, sql_dir: Option<PathBuf>) -> Result<suite::Loaded, AppError> {
     suite::load_suite(root, &LoadOptions { sql_dir }).map_err(AppError::Input)
 }

@@ -4,23 +4,50 @@
 use crate::cli;
 use crate::engine::Reporter;
 use crate::error::AppError;
+use crate::report::sink::{self, PendingFile};
 use crate::report::{self, Format};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-pub(super) fn open_sink(path: &Option<PathBuf>) -> Result<report::Sink, AppError> {
+/// The sink of one report: standard output, or a file written atomically
+/// (the returned [`PendingFile`] must be committed once the report is done).
+pub(super) fn open_sink(
+    path: &Option<PathBuf>,
+) -> Result<(report::Sink, Option<PendingFile>), AppError> {
     match path {
-        None => Ok(Box::new(std::io::stdout())),
+        None => Ok((Box::new(sink::Stdout), None)),
         Some(p) => {
-            if let Some(parent) = p.parent().filter(|p| !p.as_os_str().is_empty()) {
-                std::fs::create_dir_all(parent).map_err(|e| {
-                    AppError::Usage(format!("cannot create {}: {e}", parent.display()))
-                })?;
-            }
-            let f = std::fs::File::create(p)
+            let (pending, file) = PendingFile::create(p)
                 .map_err(|e| AppError::Usage(format!("cannot write {}: {e}", p.display())))?;
-            Ok(Box::new(std::io::BufWriter::new(f)))
+            Ok((Box::new(std::io::BufWriter::new(file)), Some(pending)))
         }
+    }
+}
+
+/// The reporters of one command and the files they write. Files appear
+/// only when [`Reports::finish`] succeeds; until then they are temporary.
+pub(super) struct Reports {
+    pub reporters: Vec<Box<dyn Reporter>>,
+    files: Vec<PendingFile>,
+    /// A human report writes to the terminal.
+    pub human_on_terminal: bool,
+}
+
+impl Reports {
+    /// Every reporter's `finish`, then every file moved into place.
+    pub fn finish(mut self) -> Result<(), AppError> {
+        for r in self.reporters.iter_mut() {
+            r.finish()
+                .map_err(|e| AppError::Infrastructure(format!("cannot write report: {e}")))?;
+        }
+        self.reporters.clear(); // closes the files
+        for f in self.files.drain(..) {
+            let dest = f.dest().to_path_buf();
+            f.commit().map_err(|e| {
+                AppError::Infrastructure(format!("cannot write {}: {e}", dest.display()))
+            })?;
+        }
+        Ok(())
     }
 }
 
@@ -71,20 +98,25 @@ pub(super) fn reporters(
     formats: &[String],
     output: Option<&PathBuf>,
     no_progress: bool,
-) -> Result<Vec<Box<dyn Reporter>>, AppError> {
+) -> Result<Reports, AppError> {
     let specs = report_specs(formats, output, "junit=junit.xml")?;
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let mut v = Vec::new();
+    let mut reports = Reports {
+        reporters: Vec::new(),
+        files: Vec::new(),
+        human_on_terminal: specs
+            .iter()
+            .any(|s| s.format == Format::Human && s.path.is_none()),
+    };
     for s in specs {
         let to_terminal = s.path.is_none() && std::io::stdout().is_terminal();
         let color = to_terminal && !no_color;
         let progress = s.format == Format::Human && !no_progress && std::io::stderr().is_terminal();
-        v.push(report::build(
-            s.format,
-            open_sink(&s.path)?,
-            color,
-            progress,
-        ));
+        let (sink, pending) = open_sink(&s.path)?;
+        reports
+            .reporters
+            .push(report::build(s.format, sink, color, progress));
+        reports.files.extend(pending);
     }
-    Ok(v)
+    Ok(reports)
 }

@@ -1,14 +1,18 @@
 //! `assay run`: the suite on one or more targets, reported in every format asked for.
+//!
+//! Every flag is checked before a database starts; a selection that matches
+//! nothing starts none. Reports are files written atomically at the end; when
+//! a database cannot be started or reached they still say what failed.
 
 use super::load;
-use super::reports::reporters;
+use super::reports::{reporters, Reports};
 use super::targets::{close_all, target_specs};
 use crate::cli::RunArgs;
-use crate::db::{self, Database};
-use crate::engine::{self, Selection};
-use crate::error::{exit_code, AppError, InputError};
+use crate::db::{Database, TargetSpec};
+use crate::engine::{self, Event, LoadError, Partition, RunSummary, Selection};
+use crate::error::{exit_code, AppError};
 use crate::snapshot::WriteMode;
-use crate::suite::{self, Suite};
+use crate::suite::{self, Environment, Suite};
 use std::path::Path;
 use std::time::Instant;
 
@@ -16,19 +20,7 @@ pub(super) async fn run(root: &Path, args: RunArgs) -> Result<i32, AppError> {
     let started = Instant::now();
     let loaded = load(root, args.sql_dir.clone())?;
     let suite: Suite = loaded.suite;
-    let input_errors: Vec<String> = loaded.errors.iter().map(|e| e.to_string()).collect();
-    for e in &loaded.errors {
-        eprintln!("error: {e}");
-    }
-    let mut reps = reporters(&args.formats, args.output.as_ref(), args.no_progress)?;
-    let jobs = args.jobs.unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2)
-    });
-    if jobs == 0 {
-        return Err(AppError::Usage("--jobs must be at least 1".into()));
-    }
+    let jobs = super::jobs(args.jobs)?;
     let partition = match &args.partition {
         Some(p) => Some(engine::parse_partition(p).map_err(AppError::Usage)?),
         None => None,
@@ -40,7 +32,53 @@ pub(super) async fn run(root: &Path, args: RunArgs) -> Result<i32, AppError> {
         ),
         None => None,
     };
+    let selection = Selection {
+        filter: args.select.filter.clone(),
+        tags: args.select.tags.clone(),
+        partition,
+    };
+    // A filter or tag that matches nothing is a mistake (a typo in a CI job
+    // must not pass the gate); an empty share of a split is not.
+    let unsplit = Selection {
+        partition: None,
+        ..selection.clone()
+    };
+    let (queries, tables) = engine::select_checks(&suite, &unsplit);
+    if queries.is_empty() && tables.is_empty() && !args.allow_empty {
+        if !loaded.errors.is_empty() {
+            // The checks asked for may be the ones that failed to load.
+            return Err(AppError::Input(loaded.errors));
+        }
+        return Err(AppError::Usage(super::nothing_selected(
+            &suite,
+            &args.select,
+        )));
+    }
+    let (queries, tables) = engine::select_checks(&suite, &selection);
+    let nothing_selected = queries.is_empty() && tables.is_empty();
     let specs = target_specs(&args, &suite)?;
+    let mut reports = reporters(&args.formats, args.output.as_ref(), args.no_progress)?;
+    let load_errors: Vec<LoadError> = loaded.errors.iter().map(LoadError::from).collect();
+    if !reports.human_on_terminal {
+        // No human report shows them: say them once on standard error.
+        for e in &loaded.errors {
+            crate::tell!("error: {e}");
+        }
+    }
+    let part = partition.map(|(k, n)| Partition { k, n });
+    let environment = args.environment.map(Environment::from).unwrap_or(
+        if specs.iter().all(|s| matches!(s, TargetSpec::Url(_))) {
+            Environment::Production
+        } else {
+            Environment::Fixtures
+        },
+    );
+    if nothing_selected {
+        let summary = empty_summary(&suite, "-", environment, &load_errors, part, None);
+        finish_empty(reports, &summary)?;
+        return Ok(exit_code_of(&summary));
+    }
+
     let opened = futures::future::join_all(
         specs
             .iter()
@@ -55,39 +93,36 @@ pub(super) async fn run(root: &Path, args: RunArgs) -> Result<i32, AppError> {
             Err(e) => failure = failure.or(Some(e)),
         }
     }
-    if let Some(e) = failure {
-        close_all(databases).await;
-        return Err(AppError::Infrastructure(e));
-    }
-    if let Some(limit) = max_lag {
-        if let Some(d) = databases
+    let refusal = max_lag.and_then(|limit| {
+        databases
             .iter()
             .find(|d| d.replica_lag_s.is_some_and(|l| l > limit.as_secs_f64()))
-        {
-            let msg = format!(
-                "{} is {:.1} s behind its primary, more than --max-lag {}; not running checks against it",
-                d.label,
-                d.replica_lag_s.unwrap_or_default(),
-                args.max_lag.as_deref().unwrap_or_default()
-            );
-            close_all(databases).await;
-            return Err(AppError::Infrastructure(msg));
-        }
+            .map(|d| {
+                format!(
+                    "{} is {:.1} s behind its primary, more than --max-lag {}; not running checks against it",
+                    d.label,
+                    d.replica_lag_s.unwrap_or_default(),
+                    args.max_lag.as_deref().unwrap_or_default()
+                )
+            })
+    });
+    if let Some(e) = failure.or(refusal) {
+        close_all(databases).await;
+        let summary = empty_summary(
+            &suite,
+            &target_label(&specs),
+            environment,
+            &load_errors,
+            part,
+            Some(e.clone()),
+        );
+        finish_empty(reports, &summary)?;
+        return Err(AppError::Infrastructure(e));
     }
-    for d in &databases {
-        if d.external {
-            continue;
-        }
-        if let Err(e) = db::setup::apply(&d.pool, &suite).await {
+    for d in databases.iter_mut() {
+        if let Err(e) = crate::db::fixtures::prepare(d, &suite).await {
             close_all(databases).await;
-            return Err(AppError::Input(vec![InputError::new(
-                &e.file,
-                format!("setup failed: {}", e.message),
-            )
-            .at(e.line, None)
-            .help(
-                "fix the schema or fixture file; setup runs in the order of `setup:` in assay.yaml",
-            )]));
+            return Err(e.into_app_error());
         }
     }
     let setup_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -102,17 +137,10 @@ pub(super) async fn run(root: &Path, args: RunArgs) -> Result<i32, AppError> {
     let opts = engine::RunOptions {
         jobs,
         timing_runs: args.timing_runs,
+        explain_analyze: args.explain_analyze,
         sample_rows: args.sample_rows,
         write_mode,
-        environment: args
-            .environment
-            .map(Into::into)
-            .unwrap_or(databases[0].environment),
-    };
-    let selection = Selection {
-        filter: args.select.filter.clone(),
-        tags: args.select.tags.clone(),
-        partition,
+        environment,
     };
     let targets: Vec<&Database> = databases.iter().collect();
     let (summary, infra) = engine::run(
@@ -121,26 +149,77 @@ pub(super) async fn run(root: &Path, args: RunArgs) -> Result<i32, AppError> {
         &opts,
         &selection,
         setup_ms,
-        input_errors,
-        &mut reps,
+        load_errors,
+        &mut reports.reporters,
     )
     .await;
     close_all(databases).await;
-    for r in reps.iter_mut() {
-        r.finish()
-            .map_err(|e| AppError::Infrastructure(format!("cannot write report: {e}")))?;
-    }
+    reports.finish()?;
     if let Some(e) = infra {
         return Err(AppError::Infrastructure(format!(
             "the database was unreachable during the run (the report shows what did run): {e}"
         )));
     }
-    if !loaded.errors.is_empty() {
-        return Ok(exit_code::INVALID_INPUT);
-    }
-    Ok(if summary.counts.failed + summary.counts.errored > 0 {
+    Ok(exit_code_of(&summary))
+}
+
+fn exit_code_of(summary: &RunSummary) -> i32 {
+    if !summary.load_errors.is_empty() {
+        exit_code::INVALID_INPUT
+    } else if summary.counts.failed + summary.counts.errored > 0 {
         exit_code::CHECK_FAILED
     } else {
         exit_code::OK
-    })
+    }
+}
+
+fn target_label(specs: &[TargetSpec]) -> String {
+    specs
+        .iter()
+        .map(|s| match s {
+            TargetSpec::Embedded => "embedded PostgreSQL".to_string(),
+            TargetSpec::Docker(i) => format!("docker {}:{}", i.name, i.tag),
+            TargetSpec::Url(u) => crate::db::url::options(u)
+                .map(|o| crate::db::url::label(&o))
+                .unwrap_or_else(|_| "database".into()),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The summary of a run that executed no unit.
+fn empty_summary(
+    suite: &Suite,
+    target: &str,
+    environment: Environment,
+    load_errors: &[LoadError],
+    partition: Option<Partition>,
+    infrastructure_error: Option<String>,
+) -> RunSummary {
+    RunSummary {
+        suite: suite.config.name.clone(),
+        target: target.to_string(),
+        environment: environment.to_string(),
+        counts: engine::Counts::default(),
+        duration_ms: 0.0,
+        setup_ms: 0.0,
+        replica_lag: Vec::new(),
+        load_errors: load_errors.to_vec(),
+        partition,
+        infrastructure_error,
+    }
+}
+
+/// Reports for a run that executed no unit: started, finished, written.
+fn finish_empty(mut reports: Reports, summary: &RunSummary) -> Result<(), AppError> {
+    for r in reports.reporters.iter_mut() {
+        r.on_event(&Event::RunStarted {
+            suite: &summary.suite,
+            target: &summary.target,
+            units: 0,
+            several_targets: false,
+        });
+        r.on_event(&Event::RunFinished(summary));
+    }
+    reports.finish()
 }

@@ -107,7 +107,7 @@ pub(super) async fn seed(root: &Path, args: cli::SeedArgs) -> Result<i32, AppErr
         .at(e.line, None)]));
     }
     pool.close().await;
-    println!(
+    crate::say!(
         "seeded {label} with `{}` ({} setup steps, {:.2} s)",
         suite.config.name,
         suite.config.setup.len(),

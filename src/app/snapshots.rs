@@ -26,7 +26,7 @@ fn pending_matching(root: &Path, a: &SnapshotArgs) -> Result<Vec<PathBuf>, AppEr
 pub(super) fn review(root: &Path, a: SnapshotArgs) -> Result<i32, AppError> {
     let pending = pending_matching(root, &a)?;
     if pending.is_empty() {
-        println!("no pending snapshots");
+        crate::say!("no pending snapshots");
         return Ok(exit_code::OK);
     }
     for p in &pending {
@@ -35,12 +35,12 @@ pub(super) fn review(root: &Path, a: SnapshotArgs) -> Result<i32, AppError> {
             std::fs::read_to_string(p).map_err(|e| AppError::Infrastructure(e.to_string()))?;
         let old = std::fs::read_to_string(&target).unwrap_or_default();
         let state = if target.exists() { "changed" } else { "new" };
-        println!("{} ({state})", target.display());
+        crate::say!("{} ({state})", target.display());
         for l in snapshot::diff(snapshot::store::body(&old), snapshot::store::body(&new)) {
-            println!("    {l}");
+            crate::say!("    {l}");
         }
     }
-    println!(
+    crate::say!(
         "\n{} pending: `assay accept` keeps them, `assay reject` discards them",
         pending.len()
     );
@@ -57,7 +57,7 @@ pub(super) fn settle(root: &Path, a: SnapshotArgs, keep: bool) -> Result<i32, Ap
         };
         r.map_err(|e| AppError::Infrastructure(format!("{}: {e}", p.display())))?;
     }
-    println!(
+    crate::say!(
         "{} {} snapshot(s)",
         if keep { "accepted" } else { "rejected" },
         pending.len()

@@ -8,12 +8,12 @@ use super::model::{BaselineStatus, BenchReport, Measurement, ScaleInfo};
 use super::verdict;
 use std::collections::BTreeMap;
 
-/// Per (check, parameter set): the budget and the (leads, p95) points.
+/// Per (check, parameter set): the budget and the (leads, judged time) points.
 type SeriesByUnit<'a> = BTreeMap<(&'a str, &'a str), (f64, Vec<(u64, f64)>)>;
 
 pub struct Thresholds {
-    pub max_p95_ratio: f64,
-    pub min_p95_delta_ms: f64,
+    pub max_slowdown: f64,
+    pub min_slowdown_ms: f64,
 }
 
 /// `baselines` maps check name → its baseline file (None: no file yet).
@@ -40,7 +40,7 @@ pub fn assemble(
             .entry((&m.check, &m.param_set))
             .or_insert_with(|| (m.budget_ms, Vec::new()))
             .1
-            .push((m.leads, m.p95_ms));
+            .push((m.leads, m.judged_ms));
     }
     for ((check, set), (budget, pts)) in points {
         if let Some(f) = forecast::fit(&pts, budget, leads_per_scale) {
@@ -55,7 +55,7 @@ pub fn assemble(
         .map(|m| {
             let status = if accepting && m.error.is_none() {
                 BaselineStatus::Same {
-                    baseline_p95_ms: m.p95_ms,
+                    baseline_ms: m.judged_ms,
                 }
             } else {
                 let entry = baselines
@@ -65,8 +65,8 @@ pub fn assemble(
                 baseline::compare(
                     entry,
                     &m,
-                    thresholds.max_p95_ratio,
-                    thresholds.min_p95_delta_ms,
+                    thresholds.max_slowdown,
+                    thresholds.min_slowdown_ms,
                 )
             };
             verdict::judge(&m, &status)
@@ -78,7 +78,7 @@ pub fn assemble(
         scales,
         rows,
         forecasts,
-        max_p95_ratio: thresholds.max_p95_ratio,
-        min_p95_delta_ms: thresholds.min_p95_delta_ms,
+        max_slowdown: thresholds.max_slowdown,
+        min_slowdown_ms: thresholds.min_slowdown_ms,
     }
 }

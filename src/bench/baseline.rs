@@ -1,5 +1,5 @@
 //! The committed bench baseline: one human-reviewable YAML file per check
-//! (`<dir>/<check>.yaml`) holding the plan fingerprint and p95 of every
+//! (`<dir>/<check>.yaml`) holding the plan fingerprint and time of every
 //! parameter set at every scale. Reading and (atomic) writing of those files,
 //! and the pure comparison of a measurement with its baseline entry.
 
@@ -21,13 +21,16 @@ pub struct Baseline {
     pub entries: Vec<BaselineEntry>,
 }
 
-/// The plan shape and p95 of one parameter set at one scale.
+/// The plan shape and judged time of one parameter set at one scale.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BaselineEntry {
     pub param_set: String,
     pub scale: f64,
-    pub p95_ms: f64,
+    /// The measurement's judged time (`p95_ms` in files written before the
+    /// figures were named for what they are).
+    #[serde(alias = "p95_ms")]
+    pub judged_ms: f64,
     /// The fingerprint's one-line text, for reading diffs; `fingerprint` is
     /// what is compared.
     pub plan: String,
@@ -112,8 +115,8 @@ pub fn load(dir: &Path, check: &str) -> Result<Option<Baseline>, String> {
 pub fn compare(
     entry: Option<&BaselineEntry>,
     m: &Measurement,
-    max_p95_ratio: f64,
-    min_p95_delta_ms: f64,
+    max_slowdown: f64,
+    min_slowdown_ms: f64,
 ) -> BaselineStatus {
     let Some(entry) = entry else {
         return BaselineStatus::New;
@@ -132,17 +135,15 @@ pub fn compare(
             changes: fingerprint::changes(&was, &now),
         };
     }
-    let base = entry.p95_ms;
-    if m.p95_ms > base * max_p95_ratio && m.p95_ms - base > min_p95_delta_ms {
+    let base = entry.judged_ms;
+    if m.judged_ms > base * max_slowdown && m.judged_ms - base > min_slowdown_ms {
         BaselineStatus::Slower {
-            baseline_p95_ms: base,
+            baseline_ms: base,
             // A baseline rounded to 0 ms would make the ratio infinite.
-            ratio: m.p95_ms / base.max(0.001),
+            ratio: m.judged_ms / base.max(0.001),
         }
     } else {
-        BaselineStatus::Same {
-            baseline_p95_ms: base,
-        }
+        BaselineStatus::Same { baseline_ms: base }
     }
 }
 
@@ -170,7 +171,7 @@ pub fn save(dir: &Path, check: &str, measurements: &[&Measurement]) -> Result<Pa
         entries.push(BaselineEntry {
             param_set: m.param_set.clone(),
             scale: m.scale,
-            p95_ms: (m.p95_ms * 1000.0).round() / 1000.0,
+            judged_ms: (m.judged_ms * 1000.0).round() / 1000.0,
             plan: fp.to_string(),
             fingerprint: fp.clone(),
         });
@@ -194,7 +195,7 @@ pub fn save(dir: &Path, check: &str, measurements: &[&Measurement]) -> Result<Pa
 fn render(b: &Baseline) -> Result<String, String> {
     let yaml = serde_yaml_ng::to_string(b).map_err(|e| e.to_string())?;
     Ok(format!(
-        "# assay bench baseline for `{}`: plan shape and p95 per parameter set and scale.\n\
+        "# assay bench baseline for `{}`: plan shape and time per parameter set and scale.\n\
          # Written by `assay bench --save-baseline`; review changes in diffs like snapshots.\n\
          {yaml}",
         b.check
@@ -247,7 +248,9 @@ mod tests {
             budget_ms: 2000.0,
             runs: 20,
             p50_ms: p95 * 0.8,
-            p95_ms: p95,
+            judged_ms: p95,
+            p95_ms: Some(p95),
+            judged: "p95 of 20 runs".into(),
             max_ms: p95 * 1.2,
             server_ms: Some(p95 * 0.9),
             buffers: Some(100),
@@ -262,7 +265,7 @@ mod tests {
         BaselineEntry {
             param_set: "platform=meta".into(),
             scale: 10.0,
-            p95_ms: p95,
+            judged_ms: p95,
             plan: f.to_string(),
             fingerprint: f,
         }
@@ -298,9 +301,7 @@ mod tests {
         );
         assert_eq!(
             compare(Some(&e), &m(10.0, &bitmap), 1.5, 5.0),
-            BaselineStatus::Same {
-                baseline_p95_ms: 10.0
-            }
+            BaselineStatus::Same { baseline_ms: 10.0 }
         );
         // The plan change wins over the slowdown.
         assert!(matches!(
@@ -310,14 +311,12 @@ mod tests {
         assert_eq!(
             compare(Some(&e), &m(18.0, &idx), 1.5, 5.0),
             BaselineStatus::Slower {
-                baseline_p95_ms: 10.0,
+                baseline_ms: 10.0,
                 ratio: 1.8
             }
         );
         // Over the ratio but under the noise floor, and the reverse.
-        let same = BaselineStatus::Same {
-            baseline_p95_ms: 10.0,
-        };
+        let same = BaselineStatus::Same { baseline_ms: 10.0 };
         assert_eq!(compare(Some(&e), &m(18.0, &idx), 1.5, 10.0), same);
         assert_eq!(compare(Some(&e), &m(14.0, &idx), 1.5, 1.0), same);
         assert_eq!(compare(Some(&e), &m(15.0, &idx), 1.5, 1.0), same);
@@ -366,11 +365,11 @@ mod tests {
 
         let text = std::fs::read_to_string(&written).unwrap();
         assert!(text.starts_with(
-            "# assay bench baseline for `kpi_cards`: plan shape and p95 per parameter set and scale.\n\
+            "# assay bench baseline for `kpi_cards`: plan shape and time per parameter set and scale.\n\
              # Written by `assay bench --save-baseline`; review changes in diffs like snapshots.\n\
              check: kpi_cards\n"
         ), "{text}");
-        assert!(text.contains("p95_ms: 12.346\n"), "{text}");
+        assert!(text.contains("judged_ms: 12.346\n"), "{text}");
         assert!(
             text.contains(&format!("plan: '{seq}'")) || text.contains(&format!("plan: {seq}")),
             "{text}"
@@ -391,7 +390,7 @@ mod tests {
             ]
         );
         assert_eq!(loaded.entry("window=7", 10.0).unwrap().fingerprint, seq);
-        assert_eq!(loaded.entry("window=7", 10.0).unwrap().p95_ms, 12.346);
+        assert_eq!(loaded.entry("window=7", 10.0).unwrap().judged_ms, 12.346);
 
         // Re-saving one entry replaces it and keeps the others.
         let a10_idx = measurement("window=7", 10.0, 4.0, Some(idx.clone()));
@@ -399,7 +398,7 @@ mod tests {
         let again = load(&base, "kpi_cards").unwrap().unwrap();
         assert_eq!(again.entries.len(), 3);
         let e = again.entry("window=7", 10.0).unwrap();
-        assert_eq!((e.p95_ms, &e.fingerprint), (4.0, &idx));
+        assert_eq!((e.judged_ms, &e.fingerprint), (4.0, &idx));
         assert_eq!(e.plan, idx.to_string());
         assert_eq!(again.entry("window=7", 1.0).unwrap().fingerprint, seq);
 
@@ -439,7 +438,7 @@ mod tests {
         // Unknown fields inside the fingerprint are rejected too.
         std::fs::write(
             &file,
-            "check: kpi_cards\nentries:\n  - param_set: a\n    scale: 1\n    p95_ms: 2\n    plan: x\n    \
+            "check: kpi_cards\nentries:\n  - param_set: a\n    scale: 1\n    judged_ms: 2\n    plan: x\n    \
              fingerprint:\n      relations: {}\n      joins: []\n      cost: 3\n",
         )
         .unwrap();

@@ -1,4 +1,4 @@
-//! Volume forecasts: a least-squares line of p95 over lead count, fitted on
+//! Volume forecasts: a least-squares line of the judged time over lead count, fitted on
 //! the scales a query was measured at, and the lead count (and scale) at which
 //! that line reaches the query's budget. Pure: no IO.
 
@@ -7,9 +7,9 @@ use super::model::Forecast;
 /// A slope at or below this many ms per million leads counts as flat.
 const FLAT_MS_PER_MILLION: f64 = 1e-9;
 
-/// Fits `p95 = intercept + slope × leads` over `(lead count, p95 ms)` points.
+/// Fits `time = intercept + slope × leads` over `(lead count, ms)` points.
 /// None with fewer than two distinct lead counts (no line through them).
-/// Points with a non-finite p95 are ignored.
+/// Points with a non-finite time are ignored.
 pub fn fit(points: &[(u64, f64)], budget_ms: f64, leads_per_scale: f64) -> Option<Forecast> {
     let usable: Vec<(f64, f64)> = points
         .iter()

@@ -4,9 +4,11 @@
 
 use super::fingerprint;
 use super::model::Measurement;
-use crate::engine::query_unit::{binds_for, param_json, percentile};
+use crate::engine::query_unit::{binds_for, param_json};
 use crate::engine::session::Session;
+use crate::engine::timing;
 use crate::suite::{ParamSet, QueryCheck};
+use crate::timing::TimingStats;
 use sqlx::postgres::PgPool;
 use std::time::Duration;
 
@@ -40,8 +42,10 @@ pub async fn measure(
         budget_ms: check.budget.0.as_secs_f64() * 1e3,
         runs: 0,
         p50_ms: 0.0,
-        p95_ms: 0.0,
         max_ms: 0.0,
+        p95_ms: None,
+        judged_ms: 0.0,
+        judged: String::new(),
         server_ms: None,
         buffers: None,
         rows: 0,
@@ -73,28 +77,25 @@ async fn timed(
         for _ in 1..opts.warmup_runs {
             session.time(sql, &binds).await.map_err(|e| e.message)?;
         }
-        let mut samples = Vec::with_capacity(opts.timed_runs as usize);
-        for _ in 0..opts.timed_runs.max(1) {
-            let t = session.time(sql, &binds).await.map_err(|e| e.message)?;
-            samples.push(t.as_secs_f64() * 1e3);
-        }
-        samples.sort_by(f64::total_cmp);
-        m.runs = samples.len();
-        m.p50_ms = percentile(&samples, 0.5);
-        m.p95_ms = percentile(&samples, 0.95);
-        m.max_ms = *samples.last().unwrap_or(&0.0);
-        let explain = format!("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}");
-        let (plan, _) = session
-            .query(&explain, &binds)
+        let samples = timing::time_runs(&mut session, sql, &binds, opts.timed_runs.max(1))
             .await
             .map_err(|e| e.message)?;
-        if let Some(crate::output::Cell::Text(t)) = plan.rows.first().and_then(|r| r.first()) {
-            if let Ok(plan) = serde_json::from_str::<serde_json::Value>(t) {
-                m.server_ms = fingerprint::execution_ms(&plan);
-                m.buffers = fingerprint::buffers(&plan);
-                m.fingerprint = Some(fingerprint::fingerprint(&plan));
-                m.plan = Some(plan);
-            }
+        if let Some(t) = TimingStats::of(&samples) {
+            m.runs = t.runs;
+            m.p50_ms = t.p50_ms;
+            m.max_ms = t.max_ms;
+            m.p95_ms = t.p95_ms;
+            m.judged_ms = t.judged_ms();
+            m.judged = t.judged_label();
+        }
+        let plan = timing::explain(&mut session, sql, &binds, true)
+            .await
+            .map_err(|e| e.message)?;
+        if let Some(plan) = plan {
+            m.server_ms = fingerprint::execution_ms(&plan);
+            m.buffers = fingerprint::buffers(&plan);
+            m.fingerprint = Some(fingerprint::fingerprint(&plan));
+            m.plan = Some(plan);
         }
         Ok(())
     }

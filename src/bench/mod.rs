@@ -1,5 +1,5 @@
 //! `assay bench`: every endpoint query and parameter set measured at one or
-//! more data scales, judged against its budget and the committed plan/p95
+//! more data scales, judged against its budget and the committed plan/time
 //! baseline, with a forecast of the volume at which it breaks its budget.
 
 pub mod assemble;

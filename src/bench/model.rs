@@ -32,8 +32,16 @@ pub struct Measurement {
     /// Timed runs (after warm-up).
     pub runs: usize,
     pub p50_ms: f64,
-    pub p95_ms: f64,
     pub max_ms: f64,
+    /// Only with at least 20 timed runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p95_ms: Option<f64>,
+    /// What budgets, baselines and forecasts judge: `p95_ms` when there is
+    /// one, else `max_ms`.
+    pub judged_ms: f64,
+    /// `judged_ms` in words: `max of 5 runs`, `p95 of 20 runs`.
+    #[serde(default)]
+    pub judged: String,
     /// `Execution Time` reported by `EXPLAIN (ANALYZE, BUFFERS)`.
     pub server_ms: Option<f64>,
     /// Shared buffers hit + read by the plan (from BUFFERS), when reported.
@@ -53,16 +61,16 @@ pub struct Measurement {
 pub enum BaselineStatus {
     /// No baseline entry for this check, parameter set and scale.
     New,
-    /// Same plan shape, p95 within the allowed ratio.
-    Same { baseline_p95_ms: f64 },
+    /// Same plan shape, time within the allowed ratio.
+    Same { baseline_ms: f64 },
     /// The plan shape differs from the baseline's.
     PlanChanged {
         baseline: Fingerprint,
         /// Human-readable differences, e.g. `fact_leads: - Index Scan using x, + Seq Scan`.
         changes: Vec<String>,
     },
-    /// p95 grew beyond the allowed ratio of the baseline's p95.
-    Slower { baseline_p95_ms: f64, ratio: f64 },
+    /// the time grew beyond the allowed ratio of the baseline's.
+    Slower { baseline_ms: f64, ratio: f64 },
 }
 
 /// How a query's time grows with data volume, fitted over the measured scales.
@@ -70,12 +78,12 @@ pub enum BaselineStatus {
 pub struct Forecast {
     /// Scales the fit used (measurements without error).
     pub points: usize,
-    /// Least-squares line p95_ms = intercept_ms + ms_per_million_leads * leads / 1e6.
+    /// Least-squares line judged_ms = intercept_ms + ms_per_million_leads * leads / 1e6.
     pub intercept_ms: f64,
     pub ms_per_million_leads: f64,
     /// Coefficient of determination of that line (None with fewer than 3 points).
     pub r2: Option<f64>,
-    /// Slope of log(p95) over log(leads): ~0 flat, ~1 linear, >1 worse than linear.
+    /// Slope of log(time) over log(leads): ~0 flat, ~1 linear, >1 worse than linear.
     pub growth_exponent: Option<f64>,
     /// Lead count at which the line reaches the budget (None: it never does,
     /// i.e. the time does not grow with volume).
@@ -116,7 +124,7 @@ pub struct BenchRow {
     pub measurement: Measurement,
     pub baseline: BaselineStatus,
     pub verdict: BenchVerdict,
-    /// budget / p95 (None when the query errored).
+    /// budget / judged time (None when the query errored).
     pub headroom: Option<f64>,
 }
 
@@ -141,10 +149,10 @@ pub struct BenchReport {
     pub rows: Vec<BenchRow>,
     /// Per (check, parameter set).
     pub forecasts: BTreeMap<String, BTreeMap<String, Forecast>>,
-    /// Allowed p95 growth over the baseline before a row is `slower`.
-    pub max_p95_ratio: f64,
-    /// A p95 growth smaller than this never counts as slower (noise floor).
-    pub min_p95_delta_ms: f64,
+    /// Allowed growth of the judged time over the baseline before a row is `slower`.
+    pub max_slowdown: f64,
+    /// A growth smaller than this never counts as slower (noise floor).
+    pub min_slowdown_ms: f64,
 }
 
 impl BenchReport {

@@ -4,19 +4,19 @@
 
 use super::model::{BaselineStatus, BenchRow, BenchVerdict, Measurement};
 
-/// The smallest p95 headroom is computed against, so a 0 ms p95 gives a
+/// The smallest time headroom is computed against, so a 0 ms time gives a
 /// large but finite headroom.
-const MIN_P95_MS: f64 = 0.001;
+const MIN_JUDGED_MS: f64 = 0.001;
 
 /// The report row of a measurement compared with its baseline.
 pub fn judge(m: &Measurement, baseline: &BaselineStatus) -> BenchRow {
     let headroom = m
         .error
         .is_none()
-        .then(|| m.budget_ms / m.p95_ms.max(MIN_P95_MS));
+        .then(|| m.budget_ms / m.judged_ms.max(MIN_JUDGED_MS));
     let verdict = if m.error.is_some() {
         BenchVerdict::Error
-    } else if m.p95_ms > m.budget_ms {
+    } else if m.judged_ms > m.budget_ms {
         BenchVerdict::OverBudget
     } else {
         match baseline {
@@ -49,7 +49,9 @@ mod tests {
             budget_ms: budget,
             runs: 10,
             p50_ms: p95 / 2.0,
-            p95_ms: p95,
+            judged_ms: p95,
+            p95_ms: None,
+            judged: "max of 10 runs".into(),
             max_ms: p95 * 2.0,
             server_ms: None,
             buffers: None,
@@ -69,16 +71,14 @@ mod tests {
 
     fn slower() -> BaselineStatus {
         BaselineStatus::Slower {
-            baseline_p95_ms: 5.0,
+            baseline_ms: 5.0,
             ratio: 2.0,
         }
     }
 
     #[test]
     fn verdict_precedence() {
-        let same = BaselineStatus::Same {
-            baseline_p95_ms: 10.0,
-        };
+        let same = BaselineStatus::Same { baseline_ms: 10.0 };
         assert_eq!(judge(&m(10.0, 2000.0), &same).verdict, BenchVerdict::Pass);
         assert_eq!(
             judge(&m(10.0, 2000.0), &BaselineStatus::New).verdict,
@@ -110,7 +110,7 @@ mod tests {
         let row = judge(&m(13.0, 2000.0), &slower());
         assert!((row.headroom.unwrap() - 2000.0 / 13.0).abs() < 1e-12);
         assert_eq!(row.baseline, slower());
-        assert_eq!(row.measurement.p95_ms, 13.0);
+        assert_eq!(row.measurement.judged_ms, 13.0);
         assert_eq!(judge(&m(4000.0, 2000.0), &slower()).headroom, Some(0.5));
         assert_eq!(
             judge(&m(0.0, 2000.0), &BaselineStatus::New).headroom,

@@ -5,6 +5,7 @@ pub mod bind;
 pub mod decode;
 pub mod docker;
 pub mod embedded;
+pub mod fixtures;
 pub mod setup;
 pub mod url;
 

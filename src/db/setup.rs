@@ -9,6 +9,7 @@ use std::path::Path;
 pub struct SetupError {
     pub file: std::path::PathBuf,
     pub line: Option<usize>,
+    pub column: Option<usize>,
     pub message: String,
 }
 
@@ -27,6 +28,7 @@ pub async fn run_sql_file(pool: &PgPool, root: &Path, file: &Path) -> Result<(),
     let text = std::fs::read_to_string(root.join(file)).map_err(|e| SetupError {
         file: file.to_path_buf(),
         line: None,
+        column: None,
         message: format!("cannot read: {e}"),
     })?;
     sqlx::raw_sql(&text).execute(pool).await.map_err(|e| {
@@ -34,6 +36,7 @@ pub async fn run_sql_file(pool: &PgPool, root: &Path, file: &Path) -> Result<(),
         SetupError {
             file: file.to_path_buf(),
             line: position.map(|p| crate::sql::line_of_position(&text, p)),
+            column: None,
             message,
         }
     })?;
@@ -44,6 +47,7 @@ async fn copy_csv(pool: &PgPool, root: &Path, file: &Path, table: &str) -> Resul
     let fail = |message: String| SetupError {
         file: file.to_path_buf(),
         line: None,
+        column: None,
         message,
     };
     let bytes = std::fs::read(root.join(file)).map_err(|e| fail(format!("cannot read: {e}")))?;

@@ -39,13 +39,40 @@ impl Verdict {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// How long a query took, and what its budget verdict rests on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Timing {
+    /// Timed executions behind the figures below.
     pub runs: usize,
     pub p50_ms: f64,
-    pub p95_ms: f64,
     pub max_ms: f64,
+    /// Only with at least 20 runs (below that a "p95" is the maximum).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p95_ms: Option<f64>,
     pub budget_ms: f64,
+    /// Every timed run had its server to itself (no other assay query running there).
+    #[serde(default)]
+    pub solo: bool,
+    /// The figure the budget verdict used, in words: `max of 3 runs (solo)`, `1 run`.
+    #[serde(default)]
+    pub judged: String,
+}
+
+impl Timing {
+    /// The figure the budget verdict used.
+    pub fn judged_ms(&self) -> f64 {
+        self.p95_ms.unwrap_or(self.max_ms)
+    }
+}
+
+/// An execution of the query beyond the checked one, and why it happened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rerun {
+    /// `timing` (solo timed runs), `explain_analyze` (executed under EXPLAIN
+    /// ANALYZE), `text_output` (executed again to read a column as text).
+    pub kind: String,
+    pub count: usize,
+    pub why: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -66,9 +93,13 @@ pub struct UnitResult {
     pub rows: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timing: Option<Timing>,
-    /// `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)` for queries above half their budget.
+    /// The plan (`EXPLAIN ... FORMAT JSON`) of a query above half its budget.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan: Option<serde_json::Value>,
+    /// Executions of the query beyond the checked one (none in a default
+    /// run unless a documented rule asked for them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reruns: Vec<Rerun>,
     pub outcomes: Vec<Outcome>,
 }
 
@@ -147,8 +178,62 @@ pub struct RunSummary {
     /// Seconds each standby target was behind its primary when the run started.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub replica_lag: Vec<ReplicaLag>,
-    /// Input errors found while loading (the rest of the suite still ran).
-    pub input_errors: Vec<String>,
+    /// Problems found while loading the suite (the rest of it still ran).
+    #[serde(default)]
+    pub load_errors: Vec<LoadError>,
+    /// The share of the suite this run covered (`--partition hash:K/N`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<Partition>,
+    /// Why the run could not finish (its exit code is then 3): the database
+    /// could not be started, reached, or went away.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub infrastructure_error: Option<String>,
+}
+
+/// An input problem: file, line and column where known, the message, the fix.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoadError {
+    pub file: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+}
+
+impl LoadError {
+    /// `file:line:column: message`, as editors understand it.
+    pub fn located(&self) -> String {
+        let mut s = self.file.clone();
+        if let Some(l) = self.line {
+            s.push_str(&format!(":{l}"));
+            if let Some(c) = self.column {
+                s.push_str(&format!(":{c}"));
+            }
+        }
+        format!("{s}: {}", self.message)
+    }
+}
+
+impl From<&crate::error::InputError> for LoadError {
+    fn from(e: &crate::error::InputError) -> Self {
+        LoadError {
+            file: e.file.display().to_string(),
+            line: e.line,
+            column: e.column,
+            message: e.message.clone(),
+            help: e.help.clone(),
+        }
+    }
+}
+
+/// Share `k` of `n` of a partitioned run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Partition {
+    pub k: u64,
+    pub n: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -6,6 +6,10 @@ pub mod query_unit;
 mod run;
 pub mod session;
 mod table_unit;
+pub mod timing;
 
-pub use events::{Counts, Event, Reporter, RunSummary, Timing, UnitKind, UnitResult, Verdict};
+pub use events::{
+    Counts, Event, LoadError, Partition, Reporter, Rerun, RunSummary, Timing, UnitKind, UnitResult,
+    Verdict,
+};
 pub use run::{parse_partition, run, select_checks, stable_hash, RunOptions, Selection};

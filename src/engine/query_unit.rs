@@ -1,13 +1,15 @@
 //! One query check under one parameter set: execute once, time, then judge.
 
-use super::events::{Timing, UnitKind, UnitResult, Verdict};
+use super::events::{Rerun, Timing, UnitKind, UnitResult, Verdict};
 use super::session::{Session, StatementError};
+use super::timing::{self, TimingPolicy};
 use crate::checks::{predicates, reconcile, relations, shape, Outcome, Status};
 use crate::db::bind::Bind;
 use crate::output::QueryOutput;
 use crate::snapshot::{self, Comparison, WriteMode};
 use crate::sql;
 use crate::suite::{Environment, ParamSet, ParamType, ParamValue, QueryCheck, Severity};
+use crate::timing::TimingStats;
 use sqlx::postgres::PgPool;
 use sqlx::Row;
 use std::collections::BTreeMap;
@@ -25,7 +27,16 @@ pub struct Context {
     /// started are reported as not run instead of waiting on it.
     pub unavailable: std::cell::Cell<bool>,
     pub environment: Environment,
-    pub timing_runs: u32,
+    /// When the query is timed again (alone on its server) for its budget verdict.
+    pub timing: TimingPolicy,
+    /// Units run at once on this target: with 1, every execution is solo.
+    pub concurrency: usize,
+    /// Plans of slow queries come from EXPLAIN ANALYZE (executes the query
+    /// again); otherwise from a plain EXPLAIN. Off by default on url targets.
+    pub explain_analyze: bool,
+    /// The suite has no `setup:` and assay started this database: it is
+    /// empty, and a missing relation says so.
+    pub empty_database: bool,
     pub sample_rows: usize,
     pub snapshots_dir: PathBuf,
     pub write_mode: WriteMode,
@@ -61,22 +72,22 @@ pub fn new_result(
         rows: None,
         timing: None,
         plan: None,
+        reruns: Vec::new(),
         outcomes: Vec::new(),
     }
-}
-
-/// The `p`-quantile of sorted samples (nearest rank).
-pub fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let rank = (p * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
+
+/// SQLSTATE of "relation does not exist".
+pub const UNDEFINED_TABLE: &str = "42P01";
+/// Said when a relation is missing from a database assay started for a
+/// suite without `setup:`.
+pub const EMPTY_DATABASE_HINT: &str = "; this suite has no `setup:`, so the database assay \
+     started for it is empty: run it against a database that holds the data (--database-url URL), \
+     or list schema and fixture files under `setup:` in assay.yaml";
 
 /// Where a statement error points: `file:line` of the query file.
 fn located(check_sql: &str, file: &std::path::Path, e: &StatementError) -> String {
@@ -124,14 +135,29 @@ pub fn unavailable(ctx: &Context, check: &QueryCheck, set: &ParamSet) -> QueryUn
         result,
         output: None,
         infrastructure: None,
+        pending: None,
     }
 }
 
-/// The finished unit, its output (for relations), and whether the database went away.
+/// The unit after its checked execution and checks, its output (for
+/// relations), and whether the database went away. With `pending`, its
+/// budget verdict waits for solo timing (see [`finish_timing`]).
 pub struct QueryUnitDone {
     pub result: UnitResult,
     pub output: Option<QueryOutput>,
     pub infrastructure: Option<String>,
+    pub pending: Option<PendingTiming>,
+}
+
+/// What the budget verdict of a unit still needs: more timed runs alone on
+/// its server, or the plan of a slow query.
+#[derive(Debug, Clone)]
+pub struct PendingTiming {
+    /// The checked execution's time.
+    pub first_ms: f64,
+    /// Whether the checked execution ran alone on its server.
+    pub first_solo: bool,
+    pub solo_runs: u32,
 }
 
 /// An empty result for `check` under `set`.
@@ -144,95 +170,76 @@ fn set_result(ctx: &Context, check: &QueryCheck, set: &ParamSet) -> UnitResult {
     new_result(ctx, check, UnitKind::Query, &set.name, params)
 }
 
+/// The statement_timeout of a query unit: generous on databases assay owns,
+/// twice the budget on others.
+pub fn statement_timeout(ctx: &Context, check: &QueryCheck) -> Duration {
+    if ctx.external {
+        (check.budget.0 * 2).max(Duration::from_secs(1))
+    } else {
+        (check.budget.0 * 5).max(Duration::from_secs(10))
+    }
+}
+
 pub async fn run(ctx: &Context, check: &QueryCheck, set: &ParamSet) -> QueryUnitDone {
     let mut result = set_result(ctx, check, set);
     let sev = check.severity;
     let rewritten = &check.statement;
     let binds = binds_for(rewritten, set, &check.types);
-    // Production: a statement may not run much past its budget. Fixtures: generous.
-    let timeout = if ctx.external {
-        (check.budget.0 * 2).max(Duration::from_secs(1))
-    } else {
-        (check.budget.0 * 5).max(Duration::from_secs(10))
-    };
-    let done = |mut result: UnitResult, output, infra| {
+    let done = |mut result: UnitResult, output, infra, pending| {
         result.settle();
         QueryUnitDone {
             result,
             output,
             infrastructure: infra,
+            pending,
         }
     };
 
-    let mut session = match Session::open(&ctx.pool, timeout).await {
+    let mut session = match Session::open(&ctx.pool, statement_timeout(ctx, check)).await {
         Ok(s) => s,
         Err(e) => {
             result
                 .outcomes
                 .push(Outcome::error("query", "query", sev, e.message.clone()));
-            return done(result, None, Some(e.message));
+            return done(result, None, Some(e.message), None);
         }
     };
 
-    // 1. Execute once: this output is what every check judges.
+    // 1. Execute once: this output is what every check judges, and its time
+    //    is the first timing sample.
     let (out, first) = match session.query(&rewritten.sql, &binds).await {
         Ok(r) => r,
         Err(e) => {
-            let msg = located(&rewritten.sql, &check.query_path, &e);
+            let mut msg = located(&rewritten.sql, &check.query_path, &e);
+            if ctx.empty_database && e.code.as_deref() == Some(UNDEFINED_TABLE) {
+                msg.push_str(EMPTY_DATABASE_HINT);
+            }
             result
                 .outcomes
                 .push(Outcome::error("query", "query", sev, msg.clone()));
             session.close().await;
-            return done(result, None, e.transient.then_some(msg));
+            return done(result, None, e.transient.then_some(msg), None);
         }
     };
     result.rows = Some(out.rows.len());
 
-    // 2. Time it: N more runs (the first one was the warm-up).
-    let mut samples = Vec::new();
-    for _ in 0..ctx.timing_runs {
-        match session.time(&rewritten.sql, &binds).await {
-            Ok(d) => samples.push(ms(d)),
-            Err(e) => {
-                let msg = located(&rewritten.sql, &check.query_path, &e);
-                result
-                    .outcomes
-                    .push(Outcome::error("budget", "budget", sev, msg.clone()));
-                session.close().await;
-                return done(result, Some(out), e.transient.then_some(msg));
-            }
-        }
-    }
-    if samples.is_empty() {
-        samples.push(ms(first));
-    }
-    samples.sort_by(|a, b| a.total_cmp(b));
+    // 2. Does the budget verdict need more than this execution?
+    let first_ms = ms(first);
     let budget_ms = check.budget.as_millis_f64();
-    let timing = Timing {
-        runs: samples.len(),
-        p50_ms: percentile(&samples, 0.50),
-        p95_ms: percentile(&samples, 0.95),
-        max_ms: *samples.last().unwrap_or(&0.0),
-        budget_ms,
+    let first_solo = ctx.concurrency <= 1;
+    let solo_runs = ctx.timing.solo_runs(first_ms, budget_ms);
+    let pending = PendingTiming {
+        first_ms,
+        first_solo,
+        solo_runs,
     };
-    let budget_msg = format!(
-        "p95 {:.1} ms of {} budget (p50 {:.1} ms, max {:.1} ms, {} runs)",
-        timing.p95_ms, check.budget, timing.p50_ms, timing.max_ms, timing.runs
-    );
-    result.outcomes.push(if timing.p95_ms <= budget_ms {
-        Outcome::pass("budget", "budget", sev, budget_msg)
+    let pending = if solo_runs == 0 && first_ms <= budget_ms / 2.0 {
+        // The checked execution decides, and the query needs no plan.
+        judge_budget(&mut result, check, &[first_ms], first_solo);
+        None
     } else {
-        Outcome::fail("budget", "budget", sev, budget_msg)
-    });
-    if timing.p95_ms > budget_ms / 2.0 {
-        let explain = format!("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {}", rewritten.sql);
-        if let Ok((plan, _)) = session.query(&explain, &binds).await {
-            if let Some(crate::output::Cell::Text(t)) = plan.rows.first().and_then(|r| r.first()) {
-                result.plan = serde_json::from_str(t).ok();
-            }
-        }
-    }
-    result.timing = Some(timing);
+        Some(pending)
+    };
 
     // 3. Shape: columns, row bounds, not-null, unique, accepted values.
     result
@@ -261,7 +268,7 @@ pub async fn run(ctx: &Context, check: &QueryCheck, set: &ParamSet) -> QueryUnit
         }
     }
 
-    // 5. Reconciliation with verification queries.
+    // 4b. Reconciliation with verification queries.
     for r in &check.expect.reconcile {
         let rsev = r.scope.severity.unwrap_or(sev);
         if !r.scope.applies_to(ctx.environment)
@@ -305,7 +312,7 @@ pub async fn run(ctx: &Context, check: &QueryCheck, set: &ParamSet) -> QueryUnit
     }
     session.close().await;
 
-    // 6. Snapshot.
+    // 5. Snapshot.
     let snap = &check.expect.snapshot;
     if snap.enabled {
         if ctx.environment != Environment::Fixtures {
@@ -321,7 +328,134 @@ pub async fn run(ctx: &Context, check: &QueryCheck, set: &ParamSet) -> QueryUnit
                 .push(snapshot_outcome(ctx, check, set, &out, sev));
         }
     }
-    done(result, Some(out), None)
+    done(result, Some(out), None, pending)
+}
+
+/// Adds the budget outcome and the timing figures from `samples_ms`.
+fn judge_budget(result: &mut UnitResult, check: &QueryCheck, samples_ms: &[f64], solo: bool) {
+    let Some(stats) = TimingStats::of(samples_ms) else {
+        return;
+    };
+    let budget_ms = check.budget.as_millis_f64();
+    let judged = if solo {
+        stats.judged_label_solo()
+    } else {
+        stats.judged_label()
+    };
+    let msg = format!(
+        "{:.1} ms of {} budget ({judged}{})",
+        stats.judged_ms(),
+        check.budget,
+        if stats.runs > 1 {
+            format!("; p50 {:.1} ms", stats.p50_ms)
+        } else {
+            String::new()
+        }
+    );
+    let ok = stats.judged_ms() <= budget_ms;
+    result.outcomes.push(if ok {
+        Outcome::pass("budget", "budget", check.severity, msg)
+    } else {
+        Outcome::fail("budget", "budget", check.severity, msg)
+    });
+    result.timing = Some(Timing {
+        runs: stats.runs,
+        p50_ms: stats.p50_ms,
+        max_ms: stats.max_ms,
+        p95_ms: stats.p95_ms,
+        budget_ms,
+        solo,
+        judged,
+    });
+}
+
+/// Completes a unit whose budget verdict needed more: times the query
+/// alone on its server (nothing else of this run executes there now) and,
+/// when it takes more than half its budget, fetches its plan. Every extra
+/// execution is recorded in `result.reruns` with its reason.
+pub async fn finish_timing(
+    ctx: &Context,
+    check: &QueryCheck,
+    set: &ParamSet,
+    mut done: QueryUnitDone,
+) -> QueryUnitDone {
+    let Some(p) = done.pending.take() else {
+        return done;
+    };
+    let result = &mut done.result;
+    let budget_ms = check.budget.as_millis_f64();
+    let binds = binds_for(&check.statement, set, &check.types);
+    let sql = &check.statement.sql;
+    let mut samples: Vec<f64> = Vec::new();
+    let mut solo = p.first_solo;
+    let session = Session::open(&ctx.pool, statement_timeout(ctx, check)).await;
+    let mut session = match session {
+        Ok(s) => Some(s),
+        Err(e) => {
+            result.outcomes.push(Outcome::error(
+                "budget",
+                "budget",
+                check.severity,
+                format!("cannot time the query: {}", e.message),
+            ));
+            None
+        }
+    };
+    if let (Some(s), true) = (session.as_mut(), p.solo_runs > 0) {
+        match timing::time_runs(s, sql, &binds, p.solo_runs).await {
+            Ok(t) => {
+                let why = match ctx.timing {
+                    TimingPolicy::Runs(n) => format!("timing_runs: {n}"),
+                    TimingPolicy::Auto { .. } => format!(
+                        "its checked execution took {:.1} ms, more than half its {} budget",
+                        p.first_ms, check.budget
+                    ),
+                };
+                result.reruns.push(Rerun {
+                    kind: "timing".into(),
+                    count: t.len(),
+                    why,
+                });
+                if p.first_solo {
+                    samples.push(p.first_ms);
+                }
+                samples.extend(t);
+                solo = true;
+            }
+            Err(e) => result.outcomes.push(Outcome::error(
+                "budget",
+                "budget",
+                check.severity,
+                located(sql, &check.query_path, &e),
+            )),
+        }
+    }
+    if samples.is_empty() {
+        samples.push(p.first_ms);
+        solo = p.first_solo;
+    }
+    judge_budget(result, check, &samples, solo);
+    let judged = result.timing.as_ref().map(|t| t.judged_ms()).unwrap_or(0.0);
+    if let (Some(s), true) = (session.as_mut(), judged > budget_ms / 2.0) {
+        if let Ok(plan) = timing::explain(s, sql, &binds, ctx.explain_analyze).await {
+            result.plan = plan;
+            if ctx.explain_analyze {
+                result.reruns.push(Rerun {
+                    kind: "explain_analyze".into(),
+                    count: 1,
+                    why: format!(
+                        "its time ({judged:.1} ms) is above half its {} budget: the plan shows where it goes",
+                        check.budget
+                    ),
+                });
+            }
+        }
+    }
+    if let Some(s) = session {
+        s.close().await;
+    }
+    result.settle();
+    done
 }
 
 async fn evaluate_items(

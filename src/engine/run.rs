@@ -4,32 +4,11 @@
 use super::events::{Counts, Event, Reporter, RunSummary, UnitResult};
 use super::query_unit::{self, Context};
 use super::table_unit;
+use super::timing::TimingPolicy;
 use crate::db::Database;
 use crate::output::QueryOutput;
 use crate::snapshot::WriteMode;
 use crate::suite::{Environment, QueryCheck, Suite, TableCheck};
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn partitions_cover_every_check_once() {
-        let names: Vec<String> = (0..50).map(|i| format!("check_{i}")).collect();
-        for n in 1..5u64 {
-            let mut seen = 0;
-            for k in 1..=n {
-                let sel = Selection {
-                    partition: Some((k, n)),
-                    ..Default::default()
-                };
-                seen += names.iter().filter(|c| sel.matches(c, &[])).count();
-            }
-            assert_eq!(seen, names.len());
-        }
-        assert!(parse_partition("hash:0/3").is_err());
-        assert_eq!(parse_partition("hash:2/3"), Ok((2, 3)));
-    }
-}
 use futures::future::LocalBoxFuture;
 use futures::{FutureExt, StreamExt};
 use std::collections::BTreeMap;
@@ -110,7 +89,11 @@ pub fn select_checks<'a>(
 #[derive(Debug, Clone)]
 pub struct RunOptions {
     pub jobs: usize,
+    /// `--timing-runs N`: N solo timed runs for every query (else the suite's default).
     pub timing_runs: Option<u32>,
+    /// `--explain-analyze`: plans of slow queries from EXPLAIN ANALYZE on
+    /// url targets too (it executes the query once more).
+    pub explain_analyze: bool,
     pub sample_rows: Option<usize>,
     pub write_mode: WriteMode,
     pub environment: Environment,
@@ -184,6 +167,19 @@ async fn table_with_retry(ctx: &Context, check: &TableCheck) -> table_unit::Tabl
     .await
 }
 
+/// The timing rule of a target: `--timing-runs`, else the suite's
+/// `defaults.timing_runs`, else automatic — 3 solo runs (2 on a database
+/// assay does not own, to spare production) for a query whose checked
+/// execution took more than half its budget.
+fn timing_policy(suite: &Suite, opts: &RunOptions, external: bool) -> TimingPolicy {
+    match opts.timing_runs.or(suite.config.defaults.timing_runs) {
+        Some(n) => TimingPolicy::Runs(n),
+        None => TimingPolicy::Auto {
+            solo_runs: if external { 2 } else { 3 },
+        },
+    }
+}
+
 /// Runs the selected checks on every target concurrently; returns the summary
 /// and, if a database was or became unreachable, the infrastructure error.
 #[allow(clippy::too_many_arguments)]
@@ -193,7 +189,7 @@ pub async fn run(
     opts: &RunOptions,
     sel: &Selection,
     setup_ms: f64,
-    input_errors: Vec<String>,
+    load_errors: Vec<super::events::LoadError>,
     reporters: &mut [Box<dyn Reporter>],
 ) -> (RunSummary, Option<String>) {
     let start = Instant::now();
@@ -205,9 +201,10 @@ pub async fn run(
             target: db.label.clone(),
             external: db.external,
             environment: env,
-            timing_runs: opts
-                .timing_runs
-                .unwrap_or(suite.config.defaults.timing_runs),
+            timing: timing_policy(suite, opts, db.external),
+            concurrency: opts.jobs.max(1),
+            explain_analyze: opts.explain_analyze || !db.external,
+            empty_database: !db.external && suite.config.setup.is_empty(),
             sample_rows: opts
                 .sample_rows
                 .unwrap_or(suite.config.defaults.sample_rows),
@@ -288,6 +285,8 @@ pub async fn run(
     type Outputs = BTreeMap<usize, Option<QueryOutput>>;
     let mut outputs: BTreeMap<(usize, usize), Outputs> = BTreeMap::new();
     let parallel = opts.jobs.max(1) * contexts.len();
+    // Units whose budget verdict needs solo timing wait for phase 2.
+    let mut deferred: Vec<(usize, usize, usize, query_unit::QueryUnitDone)> = Vec::new();
     let mut stream = futures::stream::iter(futures).buffer_unordered(parallel);
     while let Some(done) = stream.next().await {
         match done {
@@ -303,10 +302,16 @@ pub async fn run(
                         .as_ref()
                         .map(|e| format!("{}: {e}", labels[target]));
                 }
-                emit(&done.result, reporters, &mut counts);
                 let c = queries[check];
+                let mut done = done;
+                let output = done.output.take();
+                if done.pending.is_some() {
+                    deferred.push((target, check, set, done));
+                } else {
+                    emit(&done.result, reporters, &mut counts);
+                }
                 let entry = outputs.entry((target, check)).or_default();
-                entry.insert(set, done.output);
+                entry.insert(set, output);
                 if entry.len() == c.sets.len() {
                     let results: Vec<_> = c
                         .sets
@@ -330,6 +335,44 @@ pub async fn run(
             }
         }
     }
+    drop(stream);
+    // Phase 2: solo timings, one statement at a time per target (targets
+    // are different servers and run side by side).
+    let mut per_target: Vec<Vec<(usize, usize, query_unit::QueryUnitDone)>> =
+        contexts.iter().map(|_| Vec::new()).collect();
+    for (t, c, s, done) in deferred {
+        per_target[t].push((c, s, done));
+    }
+    let mut solo: Vec<LocalBoxFuture<'_, Vec<UnitResult>>> = Vec::new();
+    for (t, units) in per_target.into_iter().enumerate() {
+        let ctx = &contexts[t];
+        let queries = &queries;
+        solo.push(
+            async move {
+                let mut out = Vec::new();
+                for (c, s, done) in units {
+                    let check = queries[c];
+                    let set = &check.sets[s];
+                    out.push(if ctx.unavailable.get() {
+                        let mut r = done.result;
+                        r.settle();
+                        r
+                    } else {
+                        query_unit::finish_timing(ctx, check, set, done)
+                            .await
+                            .result
+                    });
+                }
+                out
+            }
+            .boxed_local(),
+        );
+    }
+    for results in futures::future::join_all(solo).await {
+        for r in &results {
+            emit(r, reporters, &mut counts);
+        }
+    }
     let summary = RunSummary {
         suite: suite.config.name.clone(),
         target: target_label,
@@ -346,10 +389,37 @@ pub async fn run(
                 })
             })
             .collect(),
-        input_errors,
+        load_errors,
+        partition: sel
+            .partition
+            .map(|(k, n)| super::events::Partition { k, n }),
+        infrastructure_error: infra.clone(),
     };
     for r in reporters.iter_mut() {
         r.on_event(&Event::RunFinished(&summary));
     }
     (summary, infra)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partitions_cover_every_check_once() {
+        let names: Vec<String> = (0..50).map(|i| format!("check_{i}")).collect();
+        for n in 1..5u64 {
+            let mut seen = 0;
+            for k in 1..=n {
+                let sel = Selection {
+                    partition: Some((k, n)),
+                    ..Default::default()
+                };
+                seen += names.iter().filter(|c| sel.matches(c, &[])).count();
+            }
+            assert_eq!(seen, names.len());
+        }
+        assert!(parse_partition("hash:0/3").is_err());
+        assert_eq!(parse_partition("hash:2/3"), Ok((2, 3)));
+    }
 }

@@ -24,6 +24,8 @@ pub struct StatementError {
     pub message: String,
     pub position: Option<usize>,
     pub transient: bool,
+    /// The SQLSTATE, when the server sent one.
+    pub code: Option<String>,
 }
 
 impl From<sqlx::Error> for StatementError {
@@ -33,6 +35,10 @@ impl From<sqlx::Error> for StatementError {
             message,
             position,
             transient: crate::db::is_transient(&e),
+            code: match &e {
+                sqlx::Error::Database(db) => db.code().map(|c| c.to_string()),
+                _ => None,
+            },
         }
     }
 }
@@ -109,6 +115,7 @@ impl Session {
             message: m,
             position: None,
             transient: false,
+            code: None,
         })?;
         Ok((out, elapsed))
     }

@@ -30,6 +30,7 @@ fn new_result(ctx: &Context, check: &TableCheck) -> UnitResult {
         rows: None,
         timing: None,
         plan: None,
+        reruns: Vec::new(),
         outcomes: Vec::new(),
     }
 }
@@ -99,8 +100,15 @@ pub async fn run(ctx: &Context, check: &TableCheck) -> TableUnitDone {
                 "table",
                 check.severity,
                 format!(
-                    "{} (table check `{}` in {})",
+                    "{}{} (table check `{}` in {})",
                     e.message,
+                    if ctx.empty_database
+                        && e.code.as_deref() == Some(super::query_unit::UNDEFINED_TABLE)
+                    {
+                        super::query_unit::EMPTY_DATABASE_HINT
+                    } else {
+                        ""
+                    },
                     check.name,
                     check.file.display()
                 ),

@@ -57,7 +57,7 @@ impl HumanReporter {
         let timing = r
             .timing
             .as_ref()
-            .map(|t| format!("  p95 {:.1} ms", t.p95_ms))
+            .map(|t| format!("  {:.1} ms ({})", t.judged_ms(), t.judged))
             .unwrap_or_default();
         let rows = r.rows.map(|n| format!("  {n} rows")).unwrap_or_default();
         s.push_str(&format!(
@@ -80,6 +80,12 @@ impl HumanReporter {
             for d in &o.details {
                 s.push_str(&format!("            {d}\n"));
             }
+        }
+        for x in &r.reruns {
+            s.push_str(&format!(
+                "        executed again: {} × {} ({})\n",
+                x.count, x.kind, x.why
+            ));
         }
         if let Some(plan) = &r.plan {
             s.push_str("        plan (query above half its budget):\n");
@@ -133,10 +139,19 @@ impl Reporter for HumanReporter {
                         l.target, l.seconds
                     ));
                 }
-                for e in &s.input_errors {
+                for e in &s.load_errors {
+                    text.push_str(&format!("error: {}\n", e.located()));
+                    if let Some(h) = &e.help {
+                        text.push_str(&format!("  help: {h}\n"));
+                    }
+                }
+                if let Some(e) = &s.infrastructure_error {
                     text.push_str(&format!("error: {e}\n"));
                 }
-                let verdict = if c.failed + c.errored > 0 || !s.input_errors.is_empty() {
+                let verdict = if c.failed + c.errored > 0
+                    || !s.load_errors.is_empty()
+                    || s.infrastructure_error.is_some()
+                {
                     self.style(Verdict::Fail).apply_to("FAILED")
                 } else {
                     self.style(Verdict::Pass).apply_to("OK")

@@ -107,6 +107,33 @@ impl Reporter for JunitReporter {
             return Ok(());
         };
         let mut report = Report::new(format!("assay: {}", summary.suite));
+        // Load errors and an infrastructure failure are failed test cases
+        // too, so CI test lists show a broken check file.
+        if !summary.load_errors.is_empty() || summary.infrastructure_error.is_some() {
+            let mut ts = TestSuite::new("assay.load");
+            for e in &summary.load_errors {
+                let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
+                s.set_message(e.message.clone());
+                s.set_type("load");
+                let mut text = e.located();
+                if let Some(h) = &e.help {
+                    text.push_str(&format!("\nhelp: {h}"));
+                }
+                s.set_description(text);
+                let mut tc = TestCase::new(e.file.clone(), s);
+                tc.set_classname("assay.load");
+                ts.add_test_case(tc);
+            }
+            if let Some(e) = &summary.infrastructure_error {
+                let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
+                s.set_message(e.clone());
+                s.set_type("infrastructure");
+                let mut tc = TestCase::new("database", s);
+                tc.set_classname("assay.infrastructure");
+                ts.add_test_case(tc);
+            }
+            report.add_test_suite(ts);
+        }
         let mut suites: BTreeMap<&str, Vec<&UnitResult>> = BTreeMap::new();
         for r in super::sorted(&self.results) {
             suites.entry(r.check.as_str()).or_default().push(r);

@@ -1,5 +1,5 @@
 //! Markdown for a CI step summary: the verdict, what failed and why, and a
-//! per-check table with the slowest p95.
+//! per-check table with the slowest time.
 
 use super::Sink;
 use crate::checks::Status;
@@ -40,7 +40,9 @@ impl Reporter for MarkdownReporter {
             return Ok(());
         };
         let c = &s.counts;
-        let ok = c.failed + c.errored == 0 && s.input_errors.is_empty();
+        let ok = c.failed + c.errored == 0
+            && s.load_errors.is_empty()
+            && s.infrastructure_error.is_none();
         let mut md = String::new();
         md.push_str(&format!(
             "## assay: {} {}\n\n",
@@ -51,8 +53,15 @@ impl Reporter for MarkdownReporter {
             "Target: {} ({}). {} units: **{} passed**, **{} failed**, {} errors, {} warnings, {} skipped.\n\n",
             s.target, s.environment, c.total(), c.passed, c.failed, c.errored, c.warned, c.skipped
         ));
-        for e in &s.input_errors {
-            md.push_str(&format!("- input error: `{}`\n", cell(e)));
+        if let Some(e) = &s.infrastructure_error {
+            md.push_str(&format!("- **infrastructure error**: {}\n", cell(e)));
+        }
+        for e in &s.load_errors {
+            md.push_str(&format!("- input error: `{}`", cell(&e.located())));
+            if let Some(h) = &e.help {
+                md.push_str(&format!(" — {}", cell(h)));
+            }
+            md.push('\n');
         }
         let sorted = super::sorted(&self.results);
         let problems: Vec<&&UnitResult> = sorted
@@ -79,18 +88,17 @@ impl Reporter for MarkdownReporter {
             }
             md.push('\n');
         }
-        md.push_str("### Checks\n\n| check | units | verdict | worst p95 (ms) | budget (ms) |\n|---|---|---|---|---|\n");
+        md.push_str("### Checks\n\n| check | units | verdict | slowest (ms) | budget (ms) |\n|---|---|---|---|---|\n");
         let mut by_check: BTreeMap<&str, Vec<&UnitResult>> = BTreeMap::new();
         for r in &sorted {
             by_check.entry(r.check.as_str()).or_default().push(r);
         }
         for (name, rs) in by_check {
             let worst = rs.iter().map(|r| r.verdict).max().unwrap_or(Verdict::Pass);
-            let p95 = rs
+            let slowest = rs
                 .iter()
                 .filter_map(|r| r.timing.as_ref())
-                .map(|t| t.p95_ms)
-                .fold(None, |a: Option<f64>, b| Some(a.map_or(b, |a| a.max(b))));
+                .max_by(|a, b| a.judged_ms().total_cmp(&b.judged_ms()));
             let budget = rs
                 .iter()
                 .filter_map(|r| r.timing.as_ref())
@@ -100,7 +108,9 @@ impl Reporter for MarkdownReporter {
                 "| `{name}` | {} | {} | {} | {} |\n",
                 rs.len(),
                 worst.label(),
-                p95.map(|p| format!("{p:.1}")).unwrap_or_else(|| "-".into()),
+                slowest
+                    .map(|t| format!("{:.1} ({})", t.judged_ms(), t.judged))
+                    .unwrap_or_else(|| "-".into()),
                 budget
                     .map(|b| format!("{b:.0}"))
                     .unwrap_or_else(|| "-".into())

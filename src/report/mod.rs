@@ -6,6 +6,7 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod plan;
+pub mod sink;
 
 use crate::engine::UnitResult;
 use std::io::Write;

@@ -52,12 +52,12 @@ pub struct ScaleConfig {
 
 #[derive(Debug, Clone)]
 pub struct BenchConfig {
-    /// Where plan/p95 baselines live (one YAML file per check).
+    /// Where plan/time baselines live (one YAML file per check).
     pub baselines_dir: PathBuf,
-    /// A p95 above baseline × this ratio fails (`slower`)...
-    pub max_p95_ratio: f64,
+    /// A judged time above baseline × this ratio fails (`slower`)...
+    pub max_slowdown: f64,
     /// ...unless it grew by less than this many milliseconds (noise floor).
-    pub min_p95_delta_ms: f64,
+    pub min_slowdown_ms: f64,
     pub warmup_runs: u32,
     pub timed_runs: u32,
 }
@@ -66,7 +66,9 @@ pub struct BenchConfig {
 pub struct Defaults {
     pub budget: HumanDuration,
     pub severity: Severity,
-    pub timing_runs: u32,
+    /// Solo timed runs for every query; None: automatic (only when the
+    /// checked execution took more than half the budget).
+    pub timing_runs: Option<u32>,
     pub tolerance: f64,
     pub sample_rows: usize,
 }

@@ -74,8 +74,10 @@ pub struct RawScale {
 #[serde(deny_unknown_fields)]
 pub struct RawBench {
     pub baselines: Option<String>,
-    pub max_p95_ratio: Option<f64>,
-    pub min_p95_delta: Option<HumanDuration>,
+    #[serde(alias = "max_p95_ratio")]
+    pub max_slowdown: Option<f64>,
+    #[serde(alias = "min_p95_delta")]
+    pub min_slowdown_delta: Option<HumanDuration>,
     pub warmup_runs: Option<u32>,
     pub timed_runs: Option<u32>,
 }
@@ -108,7 +110,7 @@ pub struct RawSetupStep {
 pub struct RawDefaults {
     pub budget: Option<HumanDuration>,
     pub severity: Option<Severity>,
-    pub timing_runs: Option<u32>,
+    pub timing_runs: Option<TimingRuns>,
     pub tolerance: Option<f64>,
     pub sample_rows: Option<usize>,
 }
@@ -330,6 +332,47 @@ pub struct RawMetric {
     pub op: String,
     pub value: f64,
     pub severity: Option<Severity>,
+}
+
+/// `timing_runs:` — `auto` (time again only when the verdict needs it) or a
+/// number of solo timed runs for every query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimingRuns {
+    Auto,
+    Runs(u32),
+}
+
+impl<'de> Deserialize<'de> for TimingRuns {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl de::Visitor<'_> for V {
+            type Value = TimingRuns;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("`auto` or a number of timed runs (0 to 1000)")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<TimingRuns, E> {
+                match v {
+                    "auto" => Ok(TimingRuns::Auto),
+                    other => Err(E::custom(format!(
+                        "timing_runs is `auto` or a number, not `{other}`"
+                    ))),
+                }
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<TimingRuns, E> {
+                if v > 1000 {
+                    return Err(E::custom("timing_runs is at most 1000"));
+                }
+                Ok(TimingRuns::Runs(v as u32))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<TimingRuns, E> {
+                if v < 0 {
+                    return Err(E::custom("timing_runs cannot be negative"));
+                }
+                self.visit_u64(v as u64)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// A key: one column (`sk_lead`) or several (`[platform, campaign_name]`).

@@ -72,10 +72,10 @@ pub fn human(r: &BenchReport, color: bool) -> String {
         for row in slowest_at(r, scale) {
             let m = &row.measurement;
             out.push_str(&format!(
-                "  {} · {} (p95 {} ms)\n",
+                "  {} · {} ({} ms)\n",
                 m.check,
                 m.param_set,
-                fmt_ms(m.p95_ms)
+                fmt_ms(m.judged_ms)
             ));
             for line in plan_lines(row) {
                 out.push_str(&format!("    {line}\n"));

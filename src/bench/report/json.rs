@@ -1,9 +1,12 @@
-//! The JSON report (schema `assay.bench/v1`): flat results, rounded numbers.
+//! The JSON report (schema `assay.bench/v2`): flat results, rounded numbers.
+//! v2 names timing figures for what they are: `judged_ms` (what budgets and
+//! baselines judge) with `judged` saying what it is (`max of 5 runs`);
+//! `p95_ms` only from 20 runs.
 
 use super::*;
 
 /// The JSON report's schema tag; bump it when a field changes meaning.
-pub const JSON_SCHEMA: &str = "assay.bench/v1";
+pub const JSON_SCHEMA: &str = "assay.bench/v2";
 
 /// The JSON report: flat results with rounded numbers, so diffs stay small.
 pub fn json(r: &BenchReport) -> String {
@@ -25,8 +28,8 @@ pub fn json(r: &BenchReport) -> String {
         "schema": JSON_SCHEMA,
         "suite": r.suite,
         "leads_per_scale": r.leads_per_scale,
-        "max_p95_ratio": r.max_p95_ratio,
-        "min_p95_delta_ms": r.min_p95_delta_ms,
+        "max_slowdown": r.max_slowdown,
+        "min_slowdown_ms": r.min_slowdown_ms,
         "scales": scales,
         "results": results,
         "summary": {
@@ -62,8 +65,12 @@ fn json_result(r: &BenchReport, row: &BenchRow) -> Value {
     o.insert("leads".into(), json!(m.leads));
     o.insert("runs".into(), json!(m.runs));
     o.insert("p50_ms".into(), timing(m.p50_ms));
-    o.insert("p95_ms".into(), timing(m.p95_ms));
     o.insert("max_ms".into(), timing(m.max_ms));
+    if let Some(p95) = m.p95_ms.filter(|_| ok) {
+        o.insert("p95_ms".into(), round(p95, 3));
+    }
+    o.insert("judged_ms".into(), timing(m.judged_ms));
+    o.insert("judged".into(), json!(m.judged));
     o.insert(
         "server_ms".into(),
         m.server_ms.map_or(Value::Null, |x| round(x, 3)),

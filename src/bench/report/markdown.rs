@@ -77,10 +77,10 @@ pub fn markdown(r: &BenchReport) -> String {
         for row in slowest_at(r, scale) {
             let m = &row.measurement;
             md.push_str(&format!(
-                "<details>\n<summary><code>{}</code> · <code>{}</code> · p95 {} ms</summary>\n\n```text\n{}\n```\n\n</details>\n\n",
+                "<details>\n<summary><code>{}</code> · <code>{}</code> · {} ms</summary>\n\n```text\n{}\n```\n\n</details>\n\n",
                 html(&m.check),
                 html(&m.param_set),
-                fmt_ms(m.p95_ms),
+                fmt_ms(m.judged_ms),
                 plan_lines(row).join("\n")
             ));
         }

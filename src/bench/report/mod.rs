@@ -27,7 +27,7 @@ const RESULT_HEADERS: [&str; 11] = [
     "set",
     "scale",
     "p50 ms",
-    "p95 ms",
+    "time ms",
     "max ms",
     "server ms",
     "budget ms",
@@ -44,8 +44,8 @@ const VERDICT_COLUMN: usize = 9;
 /// What counts as slower, in words.
 fn slower_rule(r: &BenchReport) -> String {
     format!(
-        "A measurement is slower than its baseline when its p95 exceeds {}× the baseline's by more than {} ms",
-        r.max_p95_ratio, r.min_p95_delta_ms
+        "A measurement is slower than its baseline when its time (max of the timed runs, or p95 from 20 runs) exceeds {}× the baseline's by more than {} ms",
+        r.max_slowdown, r.min_slowdown_ms
     )
 }
 
@@ -59,7 +59,7 @@ fn result_cells(row: &BenchRow, verdict: &str) -> Vec<String> {
         m.param_set.clone(),
         fmt_scale(m.scale),
         timing(m.p50_ms),
-        timing(m.p95_ms),
+        timing(m.judged_ms),
         timing(m.max_ms),
         m.server_ms.filter(|_| ok).map_or("-".into(), fmt_ms),
         format!("{}", m.budget_ms),
@@ -147,7 +147,7 @@ fn largest_scale(r: &BenchReport) -> Option<f64> {
         .max_by(f64::total_cmp)
 }
 
-/// Per check, the row with the highest p95 at `scale` among those with a plan.
+/// Per check, the row with the highest time at `scale` among those with a plan.
 fn slowest_at(r: &BenchReport, scale: f64) -> Vec<&BenchRow> {
     let mut slowest: BTreeMap<&str, &BenchRow> = BTreeMap::new();
     for row in &r.rows {
@@ -156,7 +156,7 @@ fn slowest_at(r: &BenchReport, scale: f64) -> Vec<&BenchRow> {
             continue;
         }
         let best = slowest.entry(m.check.as_str()).or_insert(row);
-        if m.p95_ms > best.measurement.p95_ms {
+        if m.judged_ms > best.measurement.judged_ms {
             *best = row;
         }
     }
@@ -362,7 +362,9 @@ mod tests {
                 budget_ms: 100.0,
                 runs: 5,
                 p50_ms: p95 / 2.0,
-                p95_ms: p95,
+                judged_ms: p95,
+                p95_ms: None,
+                judged: "max of 5 runs".into(),
                 max_ms: p95 * 2.0,
                 server_ms: Some(p95 - 0.5),
                 buffers: Some(42),
@@ -391,8 +393,8 @@ mod tests {
             }],
             rows,
             forecasts: BTreeMap::new(),
-            max_p95_ratio: 1.5,
-            min_p95_delta_ms: 5.0,
+            max_slowdown: 1.5,
+            min_slowdown_ms: 5.0,
         }
     }
 
@@ -537,7 +539,7 @@ mod tests {
             }
         }
         // Numbers are right-aligned: the p95 column ends where its header does.
-        let p95_end = at(header, "p95 ms") + "p95 ms".len();
+        let p95_end = at(header, "time ms") + "time ms".len();
         for (row, p95) in rows.iter().zip(["1.00", "12.5"]) {
             assert_eq!(at(row, &format!("{p95}  ")) + p95.len(), p95_end, "{text}");
         }
@@ -547,7 +549,7 @@ mod tests {
     fn json_rounds_and_nulls_errors() {
         let mut ok = row("a", "x", 1.0, 12.34567, BenchVerdict::Pass);
         ok.baseline = BaselineStatus::Slower {
-            baseline_p95_ms: 6.0,
+            baseline_ms: 6.0,
             ratio: 12.34567 / 6.0,
         };
         let mut failed = row("a", "y", 1.0, 3.0, BenchVerdict::Error);
@@ -556,17 +558,17 @@ mod tests {
         failed.headroom = None;
         let v: Value = serde_json::from_str(&json(&report(vec![ok, failed]))).unwrap();
         let a = &v["results"][0];
-        assert_eq!(a["p95_ms"], json!(12.346));
+        assert_eq!(a["judged_ms"], json!(12.346));
         assert_eq!(
             a["baseline"],
-            json!({"status": "slower", "baseline_p95_ms": 6.0, "ratio": 2.058})
+            json!({"status": "slower", "baseline_ms": 6.0, "ratio": 2.058})
         );
         assert_eq!(a["plan_fingerprint"], json!("t: Seq Scan | joins: none"));
         assert_eq!(a["plan"], json!(["execution 1.0 ms", "Seq Scan on t"]));
         assert_eq!(a["forecast_r2"], Value::Null);
         let b = &v["results"][1];
         assert_eq!(b["verdict"], json!("error"));
-        assert_eq!(b["p95_ms"], Value::Null);
+        assert_eq!(b["judged_ms"], Value::Null);
         assert_eq!(b["headroom"], Value::Null);
         assert_eq!(b["plan"], Value::Null);
         assert_eq!(b["error"], json!("timeout"));

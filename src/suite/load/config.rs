@@ -93,7 +93,10 @@ pub fn load_config(root: &Path) -> Result<Config, InputError> {
         defaults: Defaults {
             budget: d.budget.unwrap_or(HumanDuration(Duration::from_secs(2))),
             severity: d.severity.unwrap_or(Severity::Error),
-            timing_runs: d.timing_runs.unwrap_or(3),
+            timing_runs: match d.timing_runs {
+                None | Some(TimingRuns::Auto) => None,
+                Some(TimingRuns::Runs(n)) => Some(n),
+            },
             tolerance: d.tolerance.unwrap_or(1e-6),
             sample_rows: d.sample_rows.unwrap_or(5),
         },
@@ -150,19 +153,22 @@ fn scale_config(
 
 /// Validates `bench:` (every key optional).
 fn bench_config(text: &str, shown: &Path, raw: RawBench) -> Result<BenchConfig, InputError> {
-    let ratio = raw.max_p95_ratio.unwrap_or(1.5);
+    let ratio = raw.max_slowdown.unwrap_or(1.5);
     if !(ratio.is_finite() && ratio >= 1.0) {
         return Err(
-            InputError::new(shown, "bench.max_p95_ratio must be a number of at least 1")
-                .at(key_line(text, "max_p95_ratio", 1), None)
-                .help("e.g. `max_p95_ratio: 1.5` fails a query whose p95 grew by more than half"),
+            InputError::new(shown, "bench.max_slowdown must be a number of at least 1")
+                .at(
+                    key_line(text, "max_slowdown", 1).or(key_line(text, "max_p95_ratio", 1)),
+                    None,
+                )
+                .help("e.g. `max_slowdown: 1.5` fails a query whose time grew by more than half"),
         );
     }
     Ok(BenchConfig {
         baselines_dir: PathBuf::from(raw.baselines.unwrap_or_else(|| "benchmarks".into())),
-        max_p95_ratio: ratio,
-        min_p95_delta_ms: raw
-            .min_p95_delta
+        max_slowdown: ratio,
+        min_slowdown_ms: raw
+            .min_slowdown_delta
             .map(|d| d.0.as_secs_f64() * 1e3)
             .unwrap_or(25.0),
         warmup_runs: raw.warmup_runs.unwrap_or(1),
