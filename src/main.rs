@@ -36,10 +36,12 @@ fn main() {
             biased;
             _ = ctrl_c => {
                 assay::tell!("interrupted: stopping");
+                cancel_queries().await;
                 130
             }
             _ = sigterm.recv() => {
                 assay::tell!("terminated: stopping");
+                cancel_queries().await;
                 143
             }
             r = assay::app::main(cli) => match r {
@@ -50,6 +52,17 @@ fn main() {
     });
     drop(runtime);
     std::process::exit(code);
+}
+
+/// Cancels what this process still runs on databases it does not own.
+async fn cancel_queries() {
+    let n = assay::db::cancel::cancel_all(std::time::Duration::from_secs(3)).await;
+    if n > 0 {
+        assay::tell!(
+            "cancelled {n} running quer{}",
+            if n == 1 { "y" } else { "ies" }
+        );
+    }
 }
 
 fn report(e: AppError) -> i32 {

@@ -89,9 +89,13 @@ pub async fn bench(root: &std::path::Path, args: BenchArgs) -> Result<i32, AppEr
         None => None,
         Some(t) => Some(
             crate::suite::duration::parse_duration(t)
+                .and_then(|d| crate::suite::duration::check_budget(d).map(|_| d))
                 .map_err(|e| AppError::Usage(format!("--timeout: {e}")))?,
         ),
     };
+    if args.database_url.is_none() {
+        crate::db::embedded::check_environment().map_err(AppError::Usage)?;
+    }
     let selection = Selection {
         filter: args.select.filter.clone(),
         tags: args.select.tags.clone(),
@@ -219,7 +223,7 @@ async fn measure_existing(
 }
 
 fn write_reports(report: &BenchReport, specs: &[cli::FormatSpec]) -> Result<(), AppError> {
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let no_color = crate::report::no_color();
     for s in specs {
         let text = match s.format {
             Format::Human => {

@@ -43,6 +43,9 @@ pub(super) fn default_connections() -> usize {
 }
 
 pub async fn gen(root: &Path, args: GenArgs) -> Result<i32, AppError> {
+    if args.database_url.is_none() {
+        crate::db::embedded::check_environment().map_err(AppError::Usage)?;
+    }
     let suite = load(root, None)?.suite;
     let cfg = scale_config(&suite)?;
     let seed = args.seed.unwrap_or(cfg.seed);

@@ -100,7 +100,7 @@ pub(super) fn reporters(
     no_progress: bool,
 ) -> Result<Reports, AppError> {
     let specs = report_specs(formats, output, "junit=junit.xml")?;
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let no_color = crate::report::no_color();
     let mut reports = Reports {
         reporters: Vec::new(),
         files: Vec::new(),

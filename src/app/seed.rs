@@ -59,14 +59,9 @@ pub(super) async fn clear_schemas(
             existing.join(", ")
         )));
     }
-    for s in &existing {
-        let drop = format!("drop schema {} cascade", crate::sql::quote_ident(s));
-        sqlx::raw_sql(&drop)
-            .execute(pool)
-            .await
-            .map_err(|e| AppError::Infrastructure(db::describe_error(&e).0))?;
-    }
-    Ok(())
+    db::setup::drop_schemas(pool, &existing)
+        .await
+        .map_err(|e| AppError::Infrastructure(db::describe_error(&e).0))
 }
 
 /// A writable database by URL (else DATABASE_URL, else the libpq environment).

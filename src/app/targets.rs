@@ -24,6 +24,17 @@ pub(super) fn target_specs(args: &RunArgs, suite: &Suite) -> Result<Vec<TargetSp
             "--docker-image/--docker-tag go with --target docker".into(),
         ));
     }
+    // A malformed URL is bad input, refused before anything connects.
+    for u in &args.database_urls {
+        db::url::options(u).map_err(AppError::Usage)?;
+    }
+    if target == cli::TargetArg::Url && args.database_urls.is_empty() {
+        db::url::options(&std::env::var("DATABASE_URL").unwrap_or_default())
+            .map_err(|e| AppError::Usage(format!("DATABASE_URL: {e}")))?;
+    }
+    if target == cli::TargetArg::Embedded {
+        db::embedded::check_environment().map_err(AppError::Usage)?;
+    }
     Ok(match target {
         cli::TargetArg::Embedded => vec![TargetSpec::Embedded],
         cli::TargetArg::Docker => vec![TargetSpec::Docker(db::docker::DockerImage {

@@ -42,16 +42,9 @@ pub async fn run(
     let mut measurements = Vec::new();
     let units = units(checks);
     for &scale in &opts.scales {
-        for s in &opts.schemas {
-            let drop = format!(
-                "drop schema if exists {} cascade",
-                crate::sql::quote_ident(s)
-            );
-            sqlx::raw_sql(&drop)
-                .execute(pool)
-                .await
-                .map_err(|e| GenError::Database(crate::db::describe_error(&e).0))?;
-        }
+        crate::db::setup::drop_schemas(pool, &opts.schemas)
+            .await
+            .map_err(|e| GenError::Database(crate::db::describe_error(&e).0))?;
         let stats = gen::generate(
             pool,
             suite,

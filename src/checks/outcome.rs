@@ -70,8 +70,4 @@ impl Outcome {
         self.details = details;
         self
     }
-    /// Failed or errored at error severity: this decides the exit code.
-    pub fn is_blocking(&self) -> bool {
-        matches!(self.status, Status::Fail | Status::Error) && self.severity == Severity::Error
-    }
 }

@@ -25,6 +25,63 @@ fn tol(t: f64) -> BigDecimal {
     BigDecimal::from_str(&format!("{t}")).unwrap_or_default()
 }
 
+/// How many comparisons a relation can make over these parameter sets,
+/// from their values alone (before any query runs). Zero means the relation
+/// can never say anything: a configuration error.
+pub fn possible_comparisons(kind: &RelationKind, sets: &[ParamSet]) -> usize {
+    match kind {
+        RelationKind::Partition { param, total, .. } => {
+            let mut groups: BTreeMap<String, (bool, usize)> = BTreeMap::new();
+            for s in sets.iter().filter(|s| s.values.contains_key(param)) {
+                let g = groups.entry(context(s, &[param])).or_default();
+                if s.values.get(param) == Some(total) {
+                    g.0 = true;
+                } else {
+                    g.1 += 1;
+                }
+            }
+            groups
+                .values()
+                .filter(|(t, parts)| *t && *parts > 0)
+                .count()
+        }
+        RelationKind::Subset { param, total, .. } => sets
+            .iter()
+            .filter(|s| s.values.get(param).is_some_and(|v| v != total))
+            .filter(|s| {
+                let ctx = context(s, &[param]);
+                sets.iter()
+                    .any(|t| t.values.get(param) == Some(total) && context(t, &[param]) == ctx)
+            })
+            .count(),
+        RelationKind::Narrower { from, to, .. } => {
+            let bounds = |s: &ParamSet| -> Option<(Cell, Cell)> {
+                Some((
+                    as_order_key(s.values.get(from)?)?,
+                    as_order_key(s.values.get(to)?)?,
+                ))
+            };
+            let mut n = 0;
+            for a in sets {
+                for b in sets {
+                    if a.name == b.name || context(a, &[from, to]) != context(b, &[from, to]) {
+                        continue;
+                    }
+                    if let (Some((af, at)), Some((bf, bt))) = (bounds(a), bounds(b)) {
+                        let inside =
+                            compare_cells(&af, &bf).is_ge() && compare_cells(&at, &bt).is_le();
+                        let same = cells_match(&af, &bf, 0.0) && cells_match(&at, &bt, 0.0);
+                        if inside && !same {
+                            n += 1;
+                        }
+                    }
+                }
+            }
+            n
+        }
+    }
+}
+
 pub fn evaluate(rel: &Relation, severity: Severity, results: &Results) -> Outcome {
     let r = match &rel.kind {
         RelationKind::Partition {

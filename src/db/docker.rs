@@ -14,6 +14,26 @@ pub struct DockerImage {
     pub tag: String,
 }
 
+/// Whether the engine has the image (None: the engine cannot be asked).
+fn image_is_local(image: &DockerImage) -> Option<bool> {
+    let engine = std::process::Command::new("docker")
+        .args(["version", "--format", "{{.Server.Version}}"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .ok()?;
+    if !engine.success() {
+        return None;
+    }
+    let inspect = std::process::Command::new("docker")
+        .args(["image", "inspect", &format!("{}:{}", image.name, image.tag)])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .ok()?;
+    Some(inspect.success())
+}
+
 pub struct DockerCluster {
     pub host: String,
     pub port: u16,
@@ -35,19 +55,24 @@ impl DockerCluster {
                     .chain(super::THROWAWAY_SETTINGS.iter().flat_map(|s| ["-c", *s])),
             )
             .with_startup_timeout(std::time::Duration::from_secs(120));
+        let local = image_is_local(image);
         let container = request.start().await.map_err(|e| {
             let text = e.to_string();
-            if text.contains("Socket") || text.contains("connect") || text.contains("No such file") || text.contains("docker") {
-                format!(
+            match local {
+                Some(false) => format!(
+                    "the image {}:{} is not on this machine and could not be pulled ({text}); \
+                     build it locally with `docker/build-postgres-image.sh {}`, or choose another \
+                     with --docker-image/--docker-tag",
+                    image.name, image.tag, image.tag
+                ),
+                None => format!(
                     "the docker target needs a running Docker engine: {text}. \
                      Start Docker, or use the embedded default (no --target docker)"
-                )
-            } else {
-                format!(
-                    "cannot start container {}:{}: {text}. If the image is missing and no registry is \
-                     reachable, build it with docker/build-postgres-image.sh",
+                ),
+                Some(true) => format!(
+                    "cannot start container {}:{}: {text}",
                     image.name, image.tag
-                )
+                ),
             }
         })?;
         let host = container

@@ -33,12 +33,43 @@ fn major_of(bindir: &Path) -> Option<u32> {
     ver.split('.').next()?.parse().ok()
 }
 
+/// Checks the environment variables that choose the embedded server before
+/// anything starts: `ASSAY_PG_BINDIR`, when set, must hold `postgres` and
+/// `initdb` (never silently replaced by another server).
+pub fn check_environment() -> Result<(), String> {
+    if let Some(d) = std::env::var_os("ASSAY_PG_BINDIR") {
+        let dir = PathBuf::from(&d);
+        let missing: Vec<&str> = ["postgres", "initdb"]
+            .into_iter()
+            .filter(|b| !dir.join(b).is_file())
+            .collect();
+        if !missing.is_empty() {
+            return Err(format!(
+                "ASSAY_PG_BINDIR={} holds no PostgreSQL server binaries ({} missing); point it at \
+                 a directory such as /usr/lib/postgresql/15/bin, or unset it to let assay search",
+                dir.display(),
+                missing.join(" and ")
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Finds PostgreSQL server binaries: `ASSAY_PG_BINDIR`, the wanted version under
 /// `/usr/lib/postgresql`, `pg_config --bindir`, any version there, then `PATH`.
 pub fn find_binaries(wanted: u32) -> Result<PgBinaries, String> {
+    check_environment()?;
     let mut candidates: Vec<PathBuf> = Vec::new();
     if let Ok(d) = std::env::var("ASSAY_PG_BINDIR") {
-        candidates.push(PathBuf::from(d));
+        // Chosen explicitly: that server and no other.
+        let dir = PathBuf::from(d);
+        let major = major_of(&dir).ok_or_else(|| {
+            format!(
+                "ASSAY_PG_BINDIR={}: cannot run its postgres --version",
+                dir.display()
+            )
+        })?;
+        return Ok(PgBinaries { bindir: dir, major });
     }
     candidates.push(PathBuf::from(format!("/usr/lib/postgresql/{wanted}/bin")));
     if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {

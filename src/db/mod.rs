@@ -2,6 +2,7 @@
 //! to load fixtures into them, and how rows become cells.
 
 pub mod bind;
+pub mod cancel;
 pub mod decode;
 pub mod docker;
 pub mod embedded;
@@ -45,6 +46,8 @@ pub struct Database {
     pub replica_lag_s: Option<f64>,
     cluster: Option<embedded::EmbeddedCluster>,
     container: Option<docker::DockerCluster>,
+    /// Registered for cancellation on Ctrl-C/SIGTERM (url targets).
+    cancel_key: Option<u64>,
 }
 
 impl Database {
@@ -71,6 +74,7 @@ impl Database {
                     replica_lag_s: None,
                     cluster: Some(cluster),
                     container: None,
+                    cancel_key: None,
                 })
             }
             TargetSpec::Docker(image) => {
@@ -97,12 +101,13 @@ impl Database {
                     replica_lag_s: None,
                     cluster: None,
                     container: Some(container),
+                    cancel_key: None,
                 })
             }
             TargetSpec::Url(u) => {
-                let opts = url::options(u)?;
+                let opts = url::options(u)?.application_name(&cancel::application_name());
                 let label = url::label(&opts);
-                let pool = pool_with_timeout(opts, pool_size, Duration::from_secs(4))
+                let pool = pool_with_timeout(opts.clone(), pool_size, Duration::from_secs(4))
                     .await
                     .map_err(|e| url::redact(&format!("cannot connect to {label}: {e}")))?;
                 let replica_lag_s = url::replica_lag(&pool)
@@ -116,6 +121,7 @@ impl Database {
                     replica_lag_s,
                     cluster: None,
                     container: None,
+                    cancel_key: Some(cancel::register(&opts)),
                 })
             }
         }
@@ -131,6 +137,9 @@ impl Database {
     /// Closes connections and stops an embedded server.
     pub async fn close(mut self) {
         self.pool.close().await;
+        if let Some(k) = self.cancel_key.take() {
+            cancel::forget(k);
+        }
         if let Some(mut c) = self.cluster.take() {
             c.stop_blocking();
         }

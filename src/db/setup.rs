@@ -24,6 +24,9 @@ pub async fn apply(pool: &PgPool, suite: &Suite) -> Result<(), SetupError> {
     Ok(())
 }
 
+/// Runs a SQL script one statement at a time, so that a failure names the
+/// line of the statement that failed (and of the position in it, when
+/// PostgreSQL reports one).
 pub async fn run_sql_file(pool: &PgPool, root: &Path, file: &Path) -> Result<(), SetupError> {
     let text = std::fs::read_to_string(root.join(file)).map_err(|e| SetupError {
         file: file.to_path_buf(),
@@ -31,40 +34,84 @@ pub async fn run_sql_file(pool: &PgPool, root: &Path, file: &Path) -> Result<(),
         column: None,
         message: format!("cannot read: {e}"),
     })?;
-    sqlx::raw_sql(&text).execute(pool).await.map_err(|e| {
-        let (message, position) = crate::db::describe_error(&e);
-        SetupError {
-            file: file.to_path_buf(),
-            line: position.map(|p| crate::sql::line_of_position(&text, p)),
-            column: None,
-            message,
-        }
-    })?;
-    Ok(())
-}
-
-async fn copy_csv(pool: &PgPool, root: &Path, file: &Path, table: &str) -> Result<(), SetupError> {
-    let fail = |message: String| SetupError {
+    let mut conn = pool.acquire().await.map_err(|e| SetupError {
         file: file.to_path_buf(),
         line: None,
         column: None,
-        message,
+        message: crate::db::describe_error(&e).0,
+    })?;
+    for (start, statement) in crate::sql::split_statements(&text) {
+        if let Err(e) = sqlx::raw_sql(statement).execute(&mut *conn).await {
+            let (message, position) = crate::db::describe_error(&e);
+            // The statement's first line that holds code, or the position's line.
+            let first_code = statement.len() - statement.trim_start().len();
+            let at = match position {
+                Some(p) => start + char_offset(statement, p.saturating_sub(1)),
+                None => start + first_code,
+            };
+            return Err(SetupError {
+                file: file.to_path_buf(),
+                line: Some(text[..at.min(text.len())].matches('\n').count() + 1),
+                column: None,
+                message,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The byte offset of the `chars`-th character of `s`.
+fn char_offset(s: &str, chars: usize) -> usize {
+    s.char_indices()
+        .nth(chars)
+        .map(|(i, _)| i)
+        .unwrap_or(s.len())
+}
+
+/// The line COPY names in its error context (`COPY t, line 3, column v`).
+fn copy_line(e: &sqlx::Error) -> Option<usize> {
+    let sqlx::Error::Database(db) = e else {
+        return None;
     };
-    let bytes = std::fs::read(root.join(file)).map_err(|e| fail(format!("cannot read: {e}")))?;
-    let mut conn = pool
-        .acquire()
-        .await
-        .map_err(|e| fail(crate::db::describe_error(&e).0))?;
+    let pg = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()?;
+    let context = pg.r#where()?;
+    let at = context.find(", line ")? + ", line ".len();
+    context[at..]
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
+}
+
+async fn copy_csv(pool: &PgPool, root: &Path, file: &Path, table: &str) -> Result<(), SetupError> {
+    let fail = |e: sqlx::Error| SetupError {
+        file: file.to_path_buf(),
+        line: copy_line(&e),
+        column: None,
+        message: crate::db::describe_error(&e).0,
+    };
+    let bytes = std::fs::read(root.join(file)).map_err(|e| SetupError {
+        file: file.to_path_buf(),
+        line: None,
+        column: None,
+        message: format!("cannot read: {e}"),
+    })?;
+    let mut conn = pool.acquire().await.map_err(fail)?;
     let statement = format!("COPY {table} FROM STDIN (FORMAT csv, HEADER true)");
-    let mut copy = conn
-        .copy_in_raw(&statement)
-        .await
-        .map_err(|e| fail(crate::db::describe_error(&e).0))?;
-    copy.send(bytes.as_slice())
-        .await
-        .map_err(|e| fail(crate::db::describe_error(&e).0))?;
-    copy.finish()
-        .await
-        .map_err(|e| fail(crate::db::describe_error(&e).0))?;
+    let mut copy = conn.copy_in_raw(&statement).await.map_err(fail)?;
+    copy.send(bytes.as_slice()).await.map_err(fail)?;
+    copy.finish().await.map_err(fail)?;
+    Ok(())
+}
+
+/// Drops each schema (and everything in it) if it exists.
+pub async fn drop_schemas(pool: &PgPool, schemas: &[String]) -> Result<(), sqlx::Error> {
+    for s in schemas {
+        let drop = format!(
+            "drop schema if exists {} cascade",
+            crate::sql::quote_ident(s)
+        );
+        sqlx::raw_sql(&drop).execute(pool).await?;
+    }
     Ok(())
 }

@@ -222,6 +222,16 @@ pub async fn run(ctx: &Context, check: &QueryCheck, set: &ParamSet) -> QueryUnit
         }
     };
     result.rows = Some(out.rows.len());
+    if !session.text_reread().is_empty() {
+        result.reruns.push(Rerun {
+            kind: "text_output".into(),
+            count: 1,
+            why: format!(
+                "column(s) {} have no binary decoder in assay: read as PostgreSQL's text output",
+                session.text_reread().join(", ")
+            ),
+        });
+    }
 
     // 2. Does the budget verdict need more than this execution?
     let first_ms = ms(first);
@@ -251,7 +261,7 @@ pub async fn run(ctx: &Context, check: &QueryCheck, set: &ParamSet) -> QueryUnit
     result.outcomes.extend(skipped);
     if !items.is_empty() {
         let json = predicates::output_json(&out);
-        let answers = evaluate_items(&mut session, &out, &items, &json).await;
+        let answers = evaluate_items(&mut session, check, set, &out, &items, &json).await;
         for (item, answer) in items.iter().zip(answers) {
             match answer {
                 Ok(a) => result.outcomes.extend(predicates::interpret(
@@ -458,19 +468,33 @@ pub async fn finish_timing(
     done
 }
 
+/// Runs predicate statements over the fetched output (`$1`); parameters in
+/// the predicates (`:date_from`) are bound after it with their types.
 async fn evaluate_items(
     session: &mut Session,
+    check: &QueryCheck,
+    set: &ParamSet,
     out: &QueryOutput,
     items: &[predicates::Item],
     json: &serde_json::Value,
 ) -> Vec<Result<(i64, Vec<i64>), String>> {
+    let casts: BTreeMap<String, String> = check
+        .types
+        .iter()
+        .map(|(k, t)| (k.clone(), t.sql().to_string()))
+        .collect();
+    let prepare = |sql: String| {
+        let r = sql::rewrite_after(&sql, &casts, 1);
+        let binds = binds_for(&r, set, &check.types);
+        (r.sql, binds)
+    };
     let read = |row: &sqlx::postgres::PgRow, i: usize| -> Result<(i64, Vec<i64>), String> {
         let n: Option<i64> = row.try_get(2 * i).map_err(|e| e.to_string())?;
         let s: Option<Vec<i64>> = row.try_get(2 * i + 1).map_err(|e| e.to_string())?;
         Ok((n.unwrap_or(1), s.unwrap_or_default()))
     };
-    let all = predicates::statement(out, items);
-    if let Ok(rows) = session.rows(&all, Some(json), &[]).await {
+    let (all, binds) = prepare(predicates::statement(out, items));
+    if let Ok(rows) = session.rows(&all, Some(json), &binds).await {
         if let Some(row) = rows.first() {
             return (0..items.len()).map(|i| read(row, i)).collect();
         }
@@ -478,12 +502,18 @@ async fn evaluate_items(
     // Something in the batch failed: evaluate one by one to say which.
     let mut answers = Vec::new();
     for item in items {
-        let one = predicates::statement(out, std::slice::from_ref(item));
-        answers.push(match session.rows(&one, Some(json), &[]).await {
+        let (one, binds) = prepare(predicates::statement(out, std::slice::from_ref(item)));
+        answers.push(match session.rows(&one, Some(json), &binds).await {
             Ok(rows) => rows
                 .first()
                 .map(|r| read(r, 0))
                 .unwrap_or(Err("no answer".into())),
+            Err(e) if item.kind == "aggregate_check" && e.code.as_deref() == Some("21000") => Err(format!(
+                "cannot evaluate: {} — an aggregate check is one boolean over the whole output: \
+                 write it over aggregates (e.g. `sum(share_pct) between 99.99 and 100.01`), or make \
+                 it a row check",
+                e.message
+            )),
             Err(e) => Err(format!("cannot evaluate: {}", e.message)),
         });
     }

@@ -6,7 +6,7 @@ use crate::db::bind::{bind_all, Bind};
 use crate::db::decode;
 use crate::output::QueryOutput;
 use sqlx::pool::PoolConnection;
-use sqlx::postgres::{PgPool, PgRow};
+use sqlx::postgres::{PgColumn, PgPool, PgRow};
 use sqlx::{Executor, Postgres, Row};
 use std::time::{Duration, Instant};
 
@@ -14,6 +14,32 @@ pub struct Session {
     conn: PoolConnection<Postgres>,
     timeout_ms: u64,
     in_tx: bool,
+    text_reread: Vec<String>,
+}
+
+/// `sql` with the columns at `as_text` cast to text, every column renamed
+/// by position so that duplicate or odd names cannot clash; row order is
+/// the inner statement's.
+fn text_cast(sql: &str, columns: &[crate::output::Column], as_text: &[usize]) -> String {
+    let names: Vec<String> = (1..=columns.len())
+        .map(|i| format!("__assay_c{i}"))
+        .collect();
+    let select: Vec<String> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            if as_text.contains(&i) {
+                format!("{n}::text")
+            } else {
+                n.clone()
+            }
+        })
+        .collect();
+    format!(
+        "SELECT {} FROM (\n{sql}\n) AS __assay_q({})",
+        select.join(", "),
+        names.join(", ")
+    )
 }
 
 /// A failed statement: Postgres's message and position, and whether the
@@ -50,6 +76,7 @@ impl Session {
             conn,
             timeout_ms: timeout.as_millis().max(1) as u64,
             in_tx: false,
+            text_reread: Vec::new(),
         })
     }
 
@@ -102,22 +129,47 @@ impl Session {
         sql: &str,
         binds: &[Bind],
     ) -> Result<(QueryOutput, Duration), StatementError> {
+        self.text_reread.clear();
         let start = Instant::now();
         let q = bind_all(sqlx::query(sql), binds);
         let rows: Vec<PgRow> = q.fetch_all(&mut *self.conn).await?;
         let elapsed = start.elapsed();
-        let columns = match rows.first() {
-            Some(r) => decode::columns(r.columns()),
+        let pg_columns: Vec<PgColumn> = match rows.first() {
+            Some(r) => r.columns().to_vec(),
             // No rows, no row metadata: ask Postgres to describe the statement.
-            None => decode::columns((&mut *self.conn).describe(sql).await?.columns()),
+            None => (&mut *self.conn).describe(sql).await?.columns().to_vec(),
         };
-        let out = decode::decode(columns, &rows).map_err(|m| StatementError {
-            message: m,
-            position: None,
-            transient: false,
-            code: None,
-        })?;
-        Ok((out, elapsed))
+        let columns = decode::columns(&pg_columns);
+        match decode::decode(columns.clone(), &pg_columns, &rows, &[]) {
+            Ok(out) => Ok((out, elapsed)),
+            Err(unreadable) => {
+                // Some column has a type without a binary decoder: read the
+                // same statement once more with those columns cast to text
+                // (PostgreSQL's own output for them).
+                let wrapped = text_cast(sql, &columns, &unreadable.columns);
+                let q = bind_all(sqlx::query(&wrapped), binds);
+                let rows: Vec<PgRow> = q.fetch_all(&mut *self.conn).await?;
+                self.text_reread = unreadable
+                    .columns
+                    .iter()
+                    .map(|&i| format!("{} ({})", columns[i].name, columns[i].ty))
+                    .collect();
+                let out = decode::decode(columns, &pg_columns, &rows, &unreadable.columns)
+                    .map_err(|u| StatementError {
+                        message: format!("cannot read columns {:?} even as text", u.columns),
+                        position: None,
+                        transient: false,
+                        code: None,
+                    })?;
+                Ok((out, elapsed))
+            }
+        }
+    }
+
+    /// Columns of the last `query` that were read a second time as text
+    /// (`name (type)`), empty when every column decoded natively.
+    pub fn text_reread(&self) -> &[String] {
+        &self.text_reread
     }
 
     /// Runs `sql` again only to time it; rows are fetched and dropped.

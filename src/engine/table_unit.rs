@@ -124,7 +124,7 @@ pub async fn run(ctx: &Context, check: &TableCheck) -> TableUnitDone {
                 if let Ok(rows) = session.rows(&sample_sql, None, &[]).await {
                     if let Some(first) = rows.first() {
                         let cols = decode::columns(first.columns());
-                        if let Ok(out) = decode::decode(cols, &rows) {
+                        if let Ok(out) = decode::decode(cols, first.columns(), &rows, &[]) {
                             let idx: Vec<usize> = (0..out.rows.len()).collect();
                             o.details = crate::checks::sample::rows(&out, &idx);
                         }

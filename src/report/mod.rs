@@ -35,6 +35,11 @@ impl std::str::FromStr for Format {
     }
 }
 
+/// Whether NO_COLOR asks for no colour (any non-empty value).
+pub fn no_color() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+}
+
 /// Where a report goes.
 pub type Sink = Box<dyn Write + Send>;
 

@@ -1,9 +1,11 @@
 //! SQL text helpers: named-parameter rewriting and statement inspection.
 
+pub mod aggregate;
 pub mod named_params;
 
 pub use named_params::{
-    line_of_position, rewrite, scan, strip_trailing_semicolon, ParamRef, Rewritten, Scan,
+    line_of_position, rewrite, rewrite_after, scan, split_statements, strip_trailing_semicolon,
+    ParamRef, Rewritten, Scan,
 };
 
 /// Quotes an identifier for Postgres (`"na""me"`).

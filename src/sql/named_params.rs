@@ -24,10 +24,20 @@ pub struct Scan {
     pub params: Vec<ParamRef>,
     /// `ORDER BY` at parenthesis depth 0: the statement declares its row order.
     pub top_level_order_by: bool,
-    /// Byte offsets of `;` at depth 0 that are followed by more SQL.
+    /// Statements after the first (a `;` at depth 0 followed by more SQL).
     pub extra_statements: usize,
-    /// Set when a literal, identifier, dollar quote or comment is not closed.
-    pub unterminated: Option<&'static str>,
+    /// 1-based line where the second statement starts.
+    pub extra_statement_line: Option<usize>,
+    /// What is not closed (a literal, identifier, dollar quote or comment)
+    /// and the 1-based line where it opens.
+    pub unterminated: Option<(&'static str, usize)>,
+    /// psql variables (`:'name'`, `:"name"`), which assay does not expand.
+    pub psql_variables: Vec<ParamRef>,
+    /// Anything besides whitespace and comments.
+    pub has_code: bool,
+    /// Byte offsets of the `;` that end statements (depth 0, outside
+    /// literals, comments and `BEGIN ATOMIC ... END` bodies).
+    pub statement_ends: Vec<usize>,
 }
 
 fn is_ident_start(c: u8) -> bool {
@@ -47,6 +57,10 @@ pub fn scan(sql: &str) -> Scan {
     let mut out = Scan::default();
     let mut prev_word: Option<String> = None;
     let mut pending_semicolon = false;
+    // `BEGIN ATOMIC ... END` bodies (SQL-standard function bodies) and the
+    // CASE ... END expressions inside them.
+    let mut atomic_depth = 0usize;
+    let mut case_depth = 0usize;
 
     // Advances over `len` bytes, counting newlines.
     macro_rules! skip_to {
@@ -65,6 +79,7 @@ pub fn scan(sql: &str) -> Scan {
                 || (c == b'/' && b.get(i + 1) == Some(&b'*'));
             if !comment {
                 out.extra_statements += 1;
+                out.extra_statement_line.get_or_insert(line);
                 pending_semicolon = false;
             }
         }
@@ -97,7 +112,7 @@ pub fn scan(sql: &str) -> Scan {
                     }
                 }
                 if !closed {
-                    out.unterminated = Some("block comment");
+                    out.unterminated.get_or_insert(("block comment", line));
                 }
                 skip_to!(j.min(n));
             }
@@ -125,8 +140,9 @@ pub fn scan(sql: &str) -> Scan {
                     j += 1;
                 }
                 if !closed {
-                    out.unterminated = Some("string literal");
+                    out.unterminated.get_or_insert(("string literal", line));
                 }
+                out.has_code = true;
                 skip_to!(j.min(n));
                 prev_word = None;
             }
@@ -146,12 +162,14 @@ pub fn scan(sql: &str) -> Scan {
                     j += 1;
                 }
                 if !closed {
-                    out.unterminated = Some("quoted identifier");
+                    out.unterminated.get_or_insert(("quoted identifier", line));
                 }
+                out.has_code = true;
                 skip_to!(j.min(n));
                 prev_word = None;
             }
             b'$' => {
+                out.has_code = true;
                 // $n positional parameter, or a dollar quote $tag$...$tag$.
                 let mut j = i + 1;
                 if j < n && b[j].is_ascii_digit() {
@@ -172,7 +190,8 @@ pub fn scan(sql: &str) -> Scan {
                             skip_to!(end);
                         }
                         None => {
-                            out.unterminated = Some("dollar-quoted string");
+                            out.unterminated
+                                .get_or_insert(("dollar-quoted string", line));
                             skip_to!(n);
                         }
                     }
@@ -182,6 +201,25 @@ pub fn scan(sql: &str) -> Scan {
                 prev_word = None;
             }
             b':' => {
+                out.has_code = true;
+                if matches!(b.get(i + 1), Some(b'\'') | Some(b'"')) {
+                    // psql's :'name' / :"name": record it, skip the quoted name.
+                    let q = b[i + 1];
+                    let mut j = i + 2;
+                    while j < n && b[j] != q && b[j] != b'\n' {
+                        j += 1;
+                    }
+                    if j < n && b[j] == q && j > i + 2 {
+                        out.psql_variables.push(ParamRef {
+                            name: sql[i + 2..j].to_string(),
+                            offset: i,
+                            line,
+                        });
+                        i = j + 1;
+                        prev_word = None;
+                        continue;
+                    }
+                }
                 if b.get(i + 1) == Some(&b':') {
                     // A cast: skip `::` and the type name that follows.
                     i += 2;
@@ -204,23 +242,27 @@ pub fn scan(sql: &str) -> Scan {
                 prev_word = None;
             }
             b'(' | b'[' => {
+                out.has_code = true;
                 depth += 1;
                 i += 1;
                 prev_word = None;
             }
             b')' | b']' => {
+                out.has_code = true;
                 depth -= 1;
                 i += 1;
                 prev_word = None;
             }
             b';' => {
-                if depth == 0 {
+                if depth == 0 && atomic_depth == 0 {
                     pending_semicolon = true;
+                    out.statement_ends.push(i);
                 }
                 i += 1;
                 prev_word = None;
             }
             c if is_ident_start(c) => {
+                out.has_code = true;
                 let mut j = i;
                 while j < n && is_ident_char(b[j]) {
                     j += 1;
@@ -229,6 +271,13 @@ pub fn scan(sql: &str) -> Scan {
                 if depth == 0 && word == "by" && prev_word.as_deref() == Some("order") {
                     out.top_level_order_by = true;
                 }
+                match word.as_str() {
+                    "atomic" if prev_word.as_deref() == Some("begin") => atomic_depth += 1,
+                    "case" if atomic_depth > 0 => case_depth += 1,
+                    "end" if case_depth > 0 => case_depth -= 1,
+                    "end" if atomic_depth > 0 => atomic_depth -= 1,
+                    _ => {}
+                }
                 prev_word = Some(word);
                 i = j;
             }
@@ -236,10 +285,27 @@ pub fn scan(sql: &str) -> Scan {
                 i += 1;
             }
             _ => {
+                out.has_code = true;
                 i += 1;
                 prev_word = None;
             }
         }
+    }
+    out
+}
+
+/// The statements of a script: (byte offset of the statement's start,
+/// its text without the `;`), skipping empty ones.
+pub fn split_statements(sql: &str) -> Vec<(usize, &str)> {
+    let ends = scan(sql).statement_ends;
+    let mut out = Vec::new();
+    let mut start = 0;
+    for end in ends.into_iter().chain(std::iter::once(sql.len())) {
+        let stmt = &sql[start..end];
+        if scan(stmt).has_code {
+            out.push((start, stmt));
+        }
+        start = (end + 1).min(sql.len());
     }
     out
 }
@@ -254,19 +320,26 @@ pub struct Rewritten {
 /// Rewrites every named parameter found by [`scan`]. `type_of` gives the SQL
 /// type used in the cast; a parameter it does not know is cast to `text`.
 pub fn rewrite(sql: &str, type_of: &BTreeMap<String, String>) -> Rewritten {
+    rewrite_after(sql, type_of, 0)
+}
+
+/// Like [`rewrite`], numbering the parameters after `taken` positional
+/// parameters the statement already uses (`$1` .. `$taken`).
+pub fn rewrite_after(sql: &str, type_of: &BTreeMap<String, String>, taken: usize) -> Rewritten {
     let scan = scan(sql);
     let mut out = String::with_capacity(sql.len() + 16);
     let mut order: Vec<String> = Vec::new();
     let mut last = 0;
     for p in &scan.params {
         out.push_str(&sql[last..p.offset]);
-        let idx = match order.iter().position(|n| n == &p.name) {
-            Some(i) => i + 1,
-            None => {
-                order.push(p.name.clone());
-                order.len()
-            }
-        };
+        let idx = taken
+            + match order.iter().position(|n| n == &p.name) {
+                Some(i) => i + 1,
+                None => {
+                    order.push(p.name.clone());
+                    order.len()
+                }
+            };
         let ty = type_of.get(&p.name).map(String::as_str).unwrap_or("text");
         out.push_str(&format!("${idx}::{ty}"));
         last = p.offset + 1 + p.name.len();
@@ -326,7 +399,30 @@ mod tests {
         assert!(!scan("select row_number() over (order by a) from t").top_level_order_by);
         assert_eq!(scan("select 1; -- end\n").extra_statements, 0);
         assert_eq!(scan("select 1; select 2").extra_statements, 1);
-        assert_eq!(scan("select 'abc").unterminated, Some("string literal"));
+        assert_eq!(
+            scan("select\n'abc").unterminated,
+            Some(("string literal", 2))
+        );
+        assert_eq!(scan("select 1;\n\nselect 2").extra_statement_line, Some(3));
+        assert!(!scan("-- only a comment\n/* and this */\n").has_code);
+        assert!(!scan(" ;\n").has_code, "an empty statement is no query");
+        let psql = scan("select :'date_from', :\"col\", :ok");
+        assert_eq!(psql.psql_variables.len(), 2);
+        assert_eq!(psql.psql_variables[0].name, "date_from");
+        assert_eq!(psql.params.len(), 1);
+    }
+
+    #[test]
+    fn splits_scripts_into_statements() {
+        let script = "create table t (a int);\n-- c;\ninsert into t values (';');\n\
+                      create function f() returns int begin atomic select case when true then 1 end; end;\n";
+        let parts: Vec<&str> = split_statements(script)
+            .into_iter()
+            .map(|(_, s)| s.trim())
+            .collect();
+        assert_eq!(parts.len(), 3, "{parts:?}");
+        assert!(parts[1].ends_with("values (';')"));
+        assert!(parts[2].ends_with("end; end"));
     }
 
     #[test]

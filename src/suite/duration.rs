@@ -43,6 +43,26 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
+/// The largest budget a query may have: its statement_timeout (five times
+/// the budget on databases assay owns) must stay within PostgreSQL's limit
+/// of 2^31 - 1 milliseconds, and no endpoint query has a day.
+pub const MAX_BUDGET: Duration = Duration::from_secs(24 * 3600);
+
+/// Checks a budget: above zero, at most [`MAX_BUDGET`].
+pub fn check_budget(d: Duration) -> Result<(), String> {
+    if d.is_zero() {
+        return Err("a budget must be more than 0 (e.g. `2s`)".into());
+    }
+    if d > MAX_BUDGET {
+        return Err(format!(
+            "a budget of {} is more than the largest allowed, {}",
+            HumanDuration(d),
+            HumanDuration(MAX_BUDGET)
+        ));
+    }
+    Ok(())
+}
+
 impl HumanDuration {
     pub fn as_millis_f64(&self) -> f64 {
         self.0.as_secs_f64() * 1000.0

@@ -29,16 +29,47 @@ pub fn key_line(text: &str, key: &str, after_line: usize) -> Option<usize> {
         .map(|(i, _)| i + 1)
 }
 
+/// Line and column of the second `key:` among sibling keys (the same
+/// indentation), for duplicate-key errors the parser places at 1:1.
+fn duplicate_key_at(text: &str, key: &str) -> Option<(usize, usize)> {
+    let mut first_indent: Vec<usize> = Vec::new();
+    for (i, l) in text.lines().enumerate() {
+        let content = l.trim_start();
+        let indent = l.len() - content.len();
+        let content = content.trim_start_matches("- ");
+        let is_key = content.starts_with(&format!("{key}:"))
+            || content.starts_with(&format!("\"{key}\":"))
+            || content.starts_with(&format!("'{key}':"));
+        if is_key {
+            if first_indent.contains(&indent) {
+                return Some((i + 1, indent + 1));
+            }
+            first_indent.push(indent);
+        }
+    }
+    None
+}
+
 /// Turns a serde_yaml error into an `InputError` with line, column and a hint.
-pub fn yaml_error(file: &Path, err: &serde_yaml_ng::Error) -> InputError {
+pub fn yaml_error(file: &Path, text: &str, err: &serde_yaml_ng::Error) -> InputError {
     static AT: OnceLock<Regex> = OnceLock::new();
+    static DUP: OnceLock<Regex> = OnceLock::new();
     let at = AT.get_or_init(|| Regex::new(r" at line \d+ column \d+$").unwrap());
+    let dup = DUP.get_or_init(|| Regex::new(r#"duplicate entry with key "([^"]*)""#).unwrap());
     let raw = err.to_string();
     let message = at.replace(&raw, "").to_string();
-    let (line, column) = err
+    let (mut line, mut column) = err
         .location()
         .map(|l| (Some(l.line()), Some(l.column())))
         .unwrap_or((None, None));
+    if let Some(c) = dup.captures(&message) {
+        if let Some((l, col)) = duplicate_key_at(text, &c[1]) {
+            (line, column) = (Some(l), Some(col));
+            return InputError::new(file, format!("`{}` is given twice", &c[1]))
+                .at(line, column)
+                .help("a key may appear once in a mapping; remove one of them");
+        }
+    }
     let mut e = InputError::new(file, message.clone()).at(line, column);
     if let Some(h) = hint_for(&message) {
         e = e.help(h);
@@ -54,17 +85,13 @@ fn hint_for(message: &str) -> Option<String> {
     });
     let missing = MISSING.get_or_init(|| Regex::new(r"missing field `([^`]*)`").unwrap());
     if let Some(c) = unknown.captures(message) {
+        static TICKED: OnceLock<Regex> = OnceLock::new();
+        let ticked = TICKED.get_or_init(|| Regex::new(r"`([^`]*)`").unwrap());
         let what = &c[1];
         let given = &c[2];
-        let valid: Vec<String> = c[3]
-            .split(',')
-            .map(|s| {
-                s.trim()
-                    .trim_start_matches("or ")
-                    .trim()
-                    .trim_matches('`')
-                    .to_string()
-            })
+        let valid: Vec<String> = ticked
+            .captures_iter(&c[3])
+            .map(|m| m[1].to_string())
             .filter(|s| !s.is_empty())
             .collect();
         let noun = if what == "field" { "key" } else { "value" };
@@ -104,6 +131,18 @@ mod tests {
         let h = hint_for("unknown field `severty`, expected one of `name`, `severity`, `tags`")
             .unwrap();
         assert!(h.starts_with("did you mean `severity`?"), "{h}");
+    }
+
+    #[test]
+    fn suggests_in_flow_mappings_and_lists_keys_cleanly() {
+        let h = hint_for("expect.rows: unknown field `minn`, expected `min` or `max`").unwrap();
+        assert_eq!(h, "did you mean `min`? valid keys here: min, max");
+    }
+
+    #[test]
+    fn places_a_duplicate_key_on_its_second_line() {
+        let text = "name: a\nbudget: 1s\nexpect:\n  budget: x\nbudget: 2s\n";
+        assert_eq!(duplicate_key_at(text, "budget"), Some((5, 1)));
     }
 
     #[test]

@@ -4,6 +4,8 @@
 use super::expect::expectations;
 use super::param_sets::expand_sets;
 use super::table_check::table_check;
+use super::text::read_text;
+use super::SqlDir;
 use crate::error::InputError;
 use crate::sql;
 use crate::suite::locate::{key_line, line_containing, yaml_error};
@@ -23,9 +25,9 @@ pub(super) fn load_check_file(
     file: &Path,
     text: &str,
     config: &Config,
-    sql_dir: &Path,
+    sql_dir: &SqlDir,
 ) -> Result<CheckFile, Vec<InputError>> {
-    let doc: Yaml = serde_yaml_ng::from_str(text).map_err(|e| vec![yaml_error(file, &e)])?;
+    let doc: Yaml = serde_yaml_ng::from_str(text).map_err(|e| vec![yaml_error(file, text, &e)])?;
     let is_table = doc
         .as_mapping()
         .map(|m| m.contains_key("table"))
@@ -40,11 +42,11 @@ pub(super) fn load_check_file(
     }
     if is_table {
         let raw: RawTableCheck =
-            serde_yaml_ng::from_str(text).map_err(|e| vec![yaml_error(file, &e)])?;
+            serde_yaml_ng::from_str(text).map_err(|e| vec![yaml_error(file, text, &e)])?;
         table_check(file, text, raw, config).map(CheckFile::Table)
     } else {
         let raw: RawQueryCheck =
-            serde_yaml_ng::from_str(text).map_err(|e| vec![yaml_error(file, &e)])?;
+            serde_yaml_ng::from_str(text).map_err(|e| vec![yaml_error(file, text, &e)])?;
         query_check(file, text, raw, config, sql_dir).map(|q| CheckFile::Query(Box::new(q)))
     }
 }
@@ -70,7 +72,7 @@ fn query_check(
     text: &str,
     raw: RawQueryCheck,
     config: &Config,
-    sql_dir: &Path,
+    sql_dir: &SqlDir,
 ) -> Result<QueryCheck, Vec<InputError>> {
     let mut errors = Vec::new();
     let at = |key: &str| key_line(text, key, 1);
@@ -85,38 +87,28 @@ fn query_check(
 
     // The query file.
     let query = PathBuf::from(&raw.query);
-    let query_path = sql_dir.join(&query);
-    let sql_text = match std::fs::read_to_string(&query_path) {
-        Ok(t) => Some(t),
-        Err(_) => {
-            errors.push(
+    let query_path = sql_dir.path.join(&query);
+    let query_shown = sql_dir.shown.join(&query);
+    let (sql_text, scanned) = match read_query(&query_path, &query_shown) {
+        Ok((t, s)) => (Some(t), Some(s)),
+        Err(e) => {
+            // A missing file is fixed in the check file; anything else in the query file.
+            let e = if e.message.ends_with("not found") {
                 err(
                     at("query"),
-                    format!("query file `{}` not found", query_path.display()),
+                    format!("query file `{}` not found", query_shown.display()),
                 )
                 .help(format!(
                     "`query` is relative to the SQL directory `{}`",
-                    sql_dir.display()
-                )),
-            );
-            None
+                    sql_dir.shown.display()
+                ))
+            } else {
+                e
+            };
+            errors.push(e);
+            (None, None)
         }
     };
-    let scanned = sql_text.as_deref().map(sql::scan);
-    if let (Some(s), Some(_)) = (&scanned, &sql_text) {
-        if let Some(what) = s.unterminated {
-            errors.push(
-                InputError::new(&query_path, format!("unterminated {what}"))
-                    .help("close it; assay reads parameters only outside literals and comments"),
-            );
-        }
-        if s.extra_statements > 0 {
-            errors.push(
-                InputError::new(&query_path, "a query file must hold exactly one statement")
-                    .help("split it or remove the extra statements"),
-            );
-        }
-    }
 
     // Parameter sets.
     let raw_params = raw.params.unwrap_or_default();
@@ -184,6 +176,22 @@ fn query_check(
 
     // Every :name has a value; every value is used.
     if let Some(s) = &scanned {
+        for v in &s.psql_variables {
+            errors.push(
+                InputError::new(
+                    &query_shown,
+                    format!(
+                        "`{}` is written as a psql variable (:'{}' or :\"{}\"), which assay does not expand",
+                        v.name, v.name, v.name
+                    ),
+                )
+                    .at(Some(v.line), None)
+                    .help(format!(
+                        "assay parameters are written :{} (no quotes); assay binds the value with its type",
+                        v.name
+                    )),
+            );
+        }
         let used: BTreeSet<&str> = s.params.iter().map(|p| p.name.as_str()).collect();
         let mut first_use: BTreeMap<&str, usize> = BTreeMap::new();
         for p in &s.params {
@@ -194,7 +202,7 @@ fn query_check(
                 if !set.values.contains_key(*name) {
                     errors.push(
                         InputError::new(
-                            &query_path,
+                            &query_shown,
                             format!(
                                 "parameter :{name} has no value in set `{}` of check `{}`",
                                 set.name, raw.name
@@ -220,7 +228,7 @@ fn query_check(
                     line_containing(text, &format!("{k}:")),
                     format!(
                         "parameter `{k}` is given a value but not used by {}",
-                        query_path.display()
+                        query_shown.display()
                     ),
                 )
                 .help(format!(
@@ -241,6 +249,13 @@ fn query_check(
         }
     }
 
+    if let Some(b) = raw.budget {
+        if let Err(m) = crate::suite::duration::check_budget(b.0) {
+            errors.push(
+                err(at("budget"), m).help("a query's budget is its time limit, e.g. `budget: 2s`"),
+            );
+        }
+    }
     let tolerance_default = config.defaults.tolerance;
     let expect = expectations(
         file,
@@ -264,7 +279,7 @@ fn query_check(
         endpoint: raw.endpoint,
         file: file.to_path_buf(),
         query,
-        query_path,
+        query_path: query_shown,
         statement: prepare(&sql, &types),
         declares_order,
         sql,
@@ -292,4 +307,28 @@ pub(super) fn prepare(sql_text: &str, types: &BTreeMap<String, ParamType>) -> sq
 fn dedup(errors: &mut Vec<InputError>) {
     let mut seen = BTreeSet::new();
     errors.retain(|e| seen.insert(e.to_string()));
+}
+
+/// Reads and scans a query file: exactly one statement, nothing unclosed.
+pub(super) fn read_query(path: &Path, shown: &Path) -> Result<(String, sql::Scan), InputError> {
+    let text = read_text(path, shown, "query file")?;
+    let scanned = sql::scan(&text);
+    if !scanned.has_code {
+        return Err(InputError::new(shown, "the query file holds no query")
+            .at(Some(1), None)
+            .help("write the endpoint's SELECT in it (comments alone are not a query)"));
+    }
+    if let Some((what, line)) = scanned.unterminated {
+        return Err(InputError::new(shown, format!("unterminated {what}"))
+            .at(Some(line), None)
+            .help("close it; assay reads parameters only outside literals and comments"));
+    }
+    if scanned.extra_statements > 0 {
+        return Err(
+            InputError::new(shown, "a query file must hold exactly one statement")
+                .at(scanned.extra_statement_line, None)
+                .help("split it or remove the extra statements"),
+        );
+    }
+    Ok((text, scanned))
 }

@@ -13,7 +13,8 @@ use std::time::Duration;
 pub fn load_config(root: &Path) -> Result<Config, InputError> {
     let shown = PathBuf::from(CONFIG_FILE);
     let text = read(&root.join(CONFIG_FILE), &shown)?;
-    let raw: RawConfig = serde_yaml_ng::from_str(&text).map_err(|e| yaml_error(&shown, &e))?;
+    let raw: RawConfig =
+        serde_yaml_ng::from_str(&text).map_err(|e| yaml_error(&shown, &text, &e))?;
     let paths = raw.paths.unwrap_or_default();
     let d = raw.defaults.unwrap_or_default();
     let docker = raw.docker.unwrap_or_default();
@@ -68,6 +69,12 @@ pub fn load_config(root: &Path) -> Result<Config, InputError> {
         Some(sc) => Some(scale_config(root, &text, &shown, sc)?),
     };
     let bench = bench_config(&text, &shown, raw.bench.unwrap_or_default())?;
+    if let Some(b) = d.budget {
+        crate::suite::duration::check_budget(b.0).map_err(|m| {
+            InputError::new(&shown, format!("defaults.budget: {m}"))
+                .at(key_line(&text, "budget", 1), None)
+        })?;
+    }
     if let Some(t) = d.tolerance {
         if !(t >= 0.0 && t.is_finite()) {
             return Err(InputError::new(

@@ -103,6 +103,14 @@ pub(super) fn expectations(
                 continue;
             }
         };
+        check_params(
+            &format!("row check `{}`", r.name),
+            &format!("name: {}", r.name),
+            &predicate,
+            sets,
+            &err,
+            errors,
+        );
         row_checks.push(RowCheck {
             name: r.name,
             predicate,
@@ -112,6 +120,30 @@ pub(super) fn expectations(
     let mut aggregate_checks = Vec::new();
     for a in e.aggregate_checks {
         unique_name(&a.name, errors);
+        check_params(
+            &format!("aggregate check `{}`", a.name),
+            &format!("name: {}", a.name),
+            &a.sql,
+            sets,
+            &err,
+            errors,
+        );
+        if sql::aggregate::uses_aggregate(&a.sql) == Some(false) {
+            errors.push(
+                err(
+                    &format!("name: {}", a.name),
+                    format!(
+                        "aggregate check `{}` calls no aggregate function: `{}`",
+                        a.name, a.sql
+                    ),
+                )
+                .help(
+                    "an aggregate check is one boolean over the whole output (`out`): write it \
+                     over aggregates, e.g. `sum(share_pct) between 99.99 and 100.01` or \
+                     `count(*) filter (where leads < 0) = 0`; a condition on each row is a row check",
+                ),
+            );
+        }
         aggregate_checks.push(AggregateCheck {
             name: a.name,
             predicate: a.sql,
@@ -122,22 +154,14 @@ pub(super) fn expectations(
     for r in e.reconcile {
         unique_name(&r.name, errors);
         let scanned = sql::scan(&r.sql);
-        for p in &scanned.params {
-            for s in sets {
-                if !s.values.contains_key(&p.name) {
-                    errors.push(
-                        err(
-                            &format!(":{}", p.name),
-                            format!(
-                                "reconcile `{}` uses :{} which has no value in set `{}`",
-                                r.name, p.name, s.name
-                            ),
-                        )
-                        .help("verification queries may use only the check's parameters"),
-                    );
-                }
-            }
-        }
+        check_params(
+            &format!("reconcile `{}`", r.name),
+            &format!("name: {}", r.name),
+            &r.sql,
+            sets,
+            &err,
+            errors,
+        );
         if scanned.extra_statements > 0 {
             errors.push(err(
                 &format!("name: {}", r.name),
@@ -284,6 +308,30 @@ pub(super) fn expectations(
                 errors.push(e);
             }
         }
+        if crate::checks::relations::possible_comparisons(&kind, sets) == 0 {
+            let why = match &kind {
+                RelationKind::Partition { param, total, .. } => format!(
+                    "it needs a set with {param} = {total} (the total) and, beside it, sets that \
+                     differ only in {param} (the parts)"
+                ),
+                RelationKind::Subset { param, total, .. } => format!(
+                    "it needs a set with {param} = {total} and sets that differ from it only in {param}"
+                ),
+                RelationKind::Narrower { from, to, .. } => format!(
+                    "it needs two sets that differ only in [{from}, {to}], one window inside the other"
+                ),
+            };
+            errors.push(
+                err(
+                    &here,
+                    format!(
+                        "relation `{}` can never compare anything with these parameter sets",
+                        r.name
+                    ),
+                )
+                .help(format!("{why}; add such sets or remove the relation")),
+            );
+        }
         relations.push(Relation {
             name: r.name,
             kind,
@@ -325,5 +373,54 @@ pub(super) fn expectations(
             precision: snap.precision,
             redact: snap.redact,
         },
+    }
+}
+
+/// Every `:name` in a check's own SQL (predicates, verification queries)
+/// has a value in every parameter set; psql variables are refused. `err`
+/// places an error on the line holding a text (the parameter, or `anchor`).
+fn check_params(
+    what: &str,
+    anchor: &str,
+    sql_text: &str,
+    sets: &[ParamSet],
+    err: &dyn Fn(&str, String) -> InputError,
+    errors: &mut Vec<InputError>,
+) {
+    let scanned = sql::scan(sql_text);
+    let mut reported = BTreeSet::new();
+    for p in &scanned.params {
+        for s in sets {
+            if !s.values.contains_key(&p.name) && reported.insert(p.name.clone()) {
+                errors.push(
+                    err(
+                        &format!(":{}", p.name),
+                        format!(
+                            "{what} uses :{} which has no value in set `{}`",
+                            p.name, s.name
+                        ),
+                    )
+                    .help(format!(
+                        "{what} may use only the check's parameters; give `{}` a value in every set or remove it",
+                        p.name
+                    )),
+                );
+            }
+        }
+    }
+    for v in &scanned.psql_variables {
+        errors.push(
+            err(
+                anchor,
+                format!(
+                    "{what} writes `{}` as a psql variable (:'{}'), which assay does not expand",
+                    v.name, v.name
+                ),
+            )
+            .help(format!(
+                "assay parameters are written :{} (no quotes)",
+                v.name
+            )),
+        );
     }
 }

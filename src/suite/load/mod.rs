@@ -12,6 +12,7 @@ mod config;
 mod expect;
 mod param_sets;
 mod table_check;
+mod text;
 
 pub use config::load_config;
 
@@ -39,11 +40,25 @@ pub struct Loaded {
     pub errors: Vec<InputError>,
 }
 
+/// Where the query files are read from, and how that directory is shown.
+pub(super) struct SqlDir {
+    pub path: PathBuf,
+    /// Relative to the suite root (or as given to --sql-dir).
+    pub shown: PathBuf,
+}
+
+/// Reads a YAML file of the suite as text (see `text::read_text`) and
+/// refuses nesting beyond reason before any parser sees it.
 pub(super) fn read(path: &Path, shown: &Path) -> Result<String, InputError> {
-    std::fs::read_to_string(path).map_err(|e| {
-        InputError::new(shown, format!("cannot read file: {e}"))
-            .help("check the path; paths in assay.yaml are relative to the suite root")
-    })
+    let text = text::read_text(path, shown, "file").map_err(|e| {
+        if e.message.ends_with("not found") {
+            e.help("check the path; paths in assay.yaml are relative to the suite root")
+        } else {
+            e
+        }
+    })?;
+    text::check_yaml_depth(&text, shown)?;
+    Ok(text)
 }
 
 /// Loads the suite rooted at `root`. Fails outright only when `assay.yaml`
@@ -61,15 +76,24 @@ pub fn load_suite(root: &Path, opts: &LoadOptions) -> Result<Loaded, Vec<InputEr
     let mut errors = Vec::new();
 
     let sql_dir = match &opts.sql_dir {
-        Some(d) if d.is_absolute() => d.clone(),
-        Some(d) => std::env::current_dir()
-            .map(|c| c.join(d))
-            .unwrap_or(d.clone()),
-        None => root.join(&config.endpoint_sql_dir),
+        Some(d) if d.is_absolute() => SqlDir {
+            path: d.clone(),
+            shown: d.clone(),
+        },
+        Some(d) => SqlDir {
+            path: std::env::current_dir()
+                .map(|c| c.join(d))
+                .unwrap_or(d.clone()),
+            shown: d.clone(),
+        },
+        None => SqlDir {
+            path: root.join(&config.endpoint_sql_dir),
+            shown: config.endpoint_sql_dir.clone(),
+        },
     };
-    if !sql_dir.is_dir() {
+    if !sql_dir.path.is_dir() {
         return Err(vec![InputError::new(
-            &sql_dir,
+            &sql_dir.shown,
             "the SQL directory does not exist",
         )
         .help(
@@ -84,7 +108,9 @@ pub fn load_suite(root: &Path, opts: &LoadOptions) -> Result<Loaded, Vec<InputEr
             match entry {
                 Ok(e) => {
                     let p = e.path();
-                    if e.file_type().is_file()
+                    // Symbolic links are read through (a dangling one is
+                    // then an error, never silently skipped).
+                    if (e.file_type().is_file() || e.file_type().is_symlink())
                         && matches!(p.extension().and_then(|x| x.to_str()), Some("yaml" | "yml"))
                     {
                         files.push(p.to_path_buf());

@@ -8,6 +8,10 @@ use serde_yaml_ng::{Mapping, Value as Yaml};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+/// Parameter sets one check may expand to (named sets plus the matrix
+/// product), refused before expansion beyond this.
+pub const MAX_PARAM_SETS: usize = 10_000;
+
 pub(super) type RawSet = (String, BTreeMap<String, Yaml>, Option<usize>);
 
 fn mapping_to_map(m: &Mapping) -> Result<BTreeMap<String, Yaml>, String> {
@@ -47,6 +51,19 @@ pub(super) fn expand_sets(
             }
             Err(e) => errors.push(InputError::new(file, e).at(line, None)),
         }
+    }
+    if out.len() > MAX_PARAM_SETS {
+        errors.push(
+            InputError::new(
+                file,
+                format!(
+                    "{} named parameter sets; a check may have at most {MAX_PARAM_SETS}",
+                    out.len()
+                ),
+            )
+            .at(key_line(text, "sets", 1), None),
+        );
+        out.truncate(MAX_PARAM_SETS);
     }
     if let Some(matrix) = &p.matrix {
         let line = key_line(text, "matrix", 1);
@@ -101,6 +118,26 @@ pub(super) fn expand_sets(
                 }
             }
             axes.push(values);
+        }
+        let product = axes
+            .iter()
+            .try_fold(1usize, |acc, a| acc.checked_mul(a.len()))
+            .and_then(|p| p.checked_add(out.len()));
+        if product.is_none_or(|n| n > MAX_PARAM_SETS) {
+            let sizes: Vec<String> = axes.iter().map(|a| a.len().to_string()).collect();
+            errors.push(
+                InputError::new(
+                    file,
+                    format!(
+                        "the matrix expands to {} parameter sets ({}); a check may have at most {MAX_PARAM_SETS}",
+                        product.map_or("more than 2^64".to_string(), |n| n.to_string()),
+                        sizes.join(" × ")
+                    ),
+                )
+                .at(line, None)
+                .help("test fewer combinations: pick the values that matter, or split the check"),
+            );
+            return out;
         }
         let mut combos: Vec<(Vec<String>, BTreeMap<String, Yaml>)> =
             vec![(Vec::new(), fixed.clone())];
