@@ -29,6 +29,7 @@ pub mod error;
 pub mod gen;
 pub mod http;
 pub mod output;
+pub mod probe;
 pub mod report;
 pub mod snapshot;
 pub mod sql;
