@@ -73,7 +73,9 @@ pub struct ProbeArgs {
     /// Write the (single) --format report to FILE.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Timed calls per endpoint and parameter set after the first (default: assay.yaml defaults.timing_runs).
+    /// Solo timed calls per endpoint and parameter set, for every one (default:
+    /// the suite's `timing_runs`, else automatic: the first call is timed, and
+    /// only an endpoint above half its budget is called again alone, twice).
     #[arg(long, value_name = "N")]
     pub timing_runs: Option<u32>,
     /// How long one call may take (default: 10 x the check's budget, at least 30s).

@@ -1,14 +1,18 @@
 //! `assay probe`: the suite's endpoints called on a running API, judged, and
 //! compared with the SQL on the database the API reads.
+//!
+//! Every flag is checked before anything is called; report files are
+//! written atomically at the end, and say why when the API or the database
+//! could not be reached.
 
 use super::load;
-use super::reports::reporters;
+use super::reports::{reporters, Reports};
 use crate::cli::ProbeArgs;
 use crate::db::{Database, TargetSpec};
-use crate::engine::Selection;
+use crate::engine::{self, Counts, Event, LoadError, RunSummary, Selection};
 use crate::error::{exit_code, AppError, InputError};
 use crate::http::{parse_header, ApiClient, ClientOptions, Template};
-use crate::probe::{self, Probe, ProbeOptions};
+use crate::probe::{self, Probe, ProbeOptions, TimingPolicy};
 use crate::suite::duration::{parse_duration, HumanDuration};
 use crate::suite::locate::key_line;
 use std::path::Path;
@@ -37,18 +41,26 @@ fn locate(root: &Path, mut errors: Vec<InputError>) -> Vec<InputError> {
     errors
 }
 
+/// Reports for a probe that called nothing: started, finished, written.
+fn finish_empty(mut reports: Reports, summary: &RunSummary) -> Result<(), AppError> {
+    for r in reports.reporters.iter_mut() {
+        r.on_event(&Event::RunStarted {
+            suite: &summary.suite,
+            target: &summary.target,
+            units: 0,
+            several_targets: false,
+        });
+        r.on_event(&Event::RunFinished(summary));
+    }
+    reports.finish()
+}
+
 pub(super) async fn probe(root: &Path, args: ProbeArgs) -> Result<i32, AppError> {
     let loaded = load(root, None)?;
     let suite = &loaded.suite;
 
-    let jobs = args.jobs.unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2)
-    });
-    if jobs == 0 {
-        return Err(AppError::Usage("--jobs must be at least 1".into()));
-    }
+    // Flags first: nothing is called with a bad one.
+    let jobs = super::jobs(args.jobs)?;
     let timeout = duration_flag("--timeout", &args.timeout)?;
     let page_budget = duration_flag("--page-budget", &args.page_budget)?
         .map(HumanDuration)
@@ -67,52 +79,87 @@ pub(super) async fn probe(root: &Path, args: ProbeArgs) -> Result<i32, AppError>
         connect_timeout: Duration::from_secs(5),
     })
     .map_err(AppError::Usage)?;
+    let timing = match args.timing_runs.or(suite.config.defaults.timing_runs) {
+        Some(n) => TimingPolicy::Runs(n),
+        // Not our server: spare it, as on a url target.
+        None => TimingPolicy::Auto { solo_runs: 2 },
+    };
 
+    // What to call.
     let selection = Selection {
         filter: args.select.filter.clone(),
         tags: args.select.tags.clone(),
         partition: None,
     };
+    let (queries, _) = engine::select_checks(suite, &selection);
+    if queries.is_empty() {
+        if !loaded.errors.is_empty() {
+            return Err(AppError::Input(loaded.errors));
+        }
+        return Err(AppError::Usage(super::nothing_selected(
+            suite,
+            &args.select,
+        )));
+    }
     let (plan, plan_errors) = probe::plan(suite, &selection);
     let mut errors = loaded.errors.clone();
     errors.extend(locate(root, plan_errors));
-    for e in &errors {
-        eprintln!("error: {e}");
-    }
     if plan.units.is_empty() {
         if !errors.is_empty() {
-            // Printed above.
-            return Ok(exit_code::INVALID_INPUT);
+            return Err(AppError::Input(errors));
         }
-        return Err(AppError::Usage(
-            "no selected query check names an endpoint: nothing to probe".into(),
-        ));
+        return Err(AppError::Usage(format!(
+            "no selected query check names an endpoint ({}): nothing to probe",
+            plan.without_endpoint.join(", ")
+        )));
+    }
+    let mut reports = reporters(&args.formats, args.output.as_ref(), args.no_progress)?;
+    if !reports.human_on_terminal {
+        // No human report shows them: say them once on standard error.
+        for e in &errors {
+            crate::tell!("error: {e}");
+        }
     }
     if !plan.without_endpoint.is_empty() {
-        eprintln!(
+        crate::tell!(
             "note: not probed (no endpoint): {}",
             plan.without_endpoint.join(", ")
         );
     }
+    let load_errors: Vec<LoadError> = errors.iter().map(LoadError::from).collect();
 
-    let mut reps = reporters(&args.formats, args.output.as_ref(), args.no_progress)?;
+    // The database the API reads, when rows are compared.
     let database = match &args.database_url {
         None => None,
-        Some(url) => Some(
-            Database::open(
-                &TargetSpec::Url(url.clone()),
-                suite.config.postgres_version,
-                jobs as u32 + 1,
-            )
-            .await
-            .map_err(AppError::Infrastructure)?,
-        ),
+        Some(url) => match Database::open(
+            &TargetSpec::Url(url.clone()),
+            suite.config.postgres_version,
+            jobs as u32 + 1,
+        )
+        .await
+        {
+            Ok(db) => Some(db),
+            Err(e) => {
+                let summary = RunSummary {
+                    suite: suite.config.name.clone(),
+                    target: client.shown().to_string(),
+                    environment: "probe".into(),
+                    counts: Counts::default(),
+                    duration_ms: 0.0,
+                    setup_ms: 0.0,
+                    replica_lag: Vec::new(),
+                    load_errors,
+                    partition: None,
+                    infrastructure_error: Some(e.clone()),
+                };
+                finish_empty(reports, &summary)?;
+                return Err(AppError::Infrastructure(e));
+            }
+        },
     };
     let options = ProbeOptions {
         jobs,
-        timing_runs: args
-            .timing_runs
-            .unwrap_or(suite.config.defaults.timing_runs),
+        timing,
         sample_rows: args
             .sample_rows
             .unwrap_or(suite.config.defaults.sample_rows),
@@ -121,26 +168,27 @@ pub(super) async fn probe(root: &Path, args: ProbeArgs) -> Result<i32, AppError>
         page_budget,
     };
     let prober = Probe::new(&client, database.as_ref(), options);
-    let input_errors: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
-    let (summary, infra) =
-        probe::run(&prober, &plan, &suite.config.name, input_errors, &mut reps).await;
+    let (summary, infra) = probe::run(
+        &prober,
+        &plan,
+        &suite.config.name,
+        load_errors,
+        &mut reports.reporters,
+    )
+    .await;
     drop(prober);
     if let Some(db) = database {
         db.close().await;
     }
-    for r in reps.iter_mut() {
-        r.finish()
-            .map_err(|e| AppError::Infrastructure(format!("cannot write report: {e}")))?;
-    }
+    reports.finish()?;
     if let Some(e) = infra {
         return Err(AppError::Infrastructure(format!(
             "{e} (the report shows what did run)"
         )));
     }
-    if !errors.is_empty() {
-        return Ok(exit_code::INVALID_INPUT);
-    }
-    Ok(if summary.counts.failed + summary.counts.errored > 0 {
+    Ok(if !summary.load_errors.is_empty() {
+        exit_code::INVALID_INPUT
+    } else if summary.counts.failed + summary.counts.errored > 0 {
         exit_code::CHECK_FAILED
     } else {
         exit_code::OK

@@ -9,6 +9,7 @@ use crate::engine::Timing;
 use crate::http::{Answer, CallError, Request};
 use crate::suite::duration::HumanDuration;
 use crate::suite::{QueryCheck, Severity};
+use crate::timing::TimingStats;
 use serde_json::Value;
 
 pub const STATUS: &str = "status";
@@ -17,10 +18,6 @@ pub const BUDGET: &str = "budget";
 pub const ROWS: &str = "rows";
 pub const PAGE_LOAD: &str = "page_load";
 pub const PAGE_ROUTES: &str = "page_routes";
-
-/// Below this many timed calls the slowest is reported as the max, not as
-/// a p95 (a "p95" of 3 calls is their max).
-pub const P95_MIN_RUNS: usize = 20;
 
 fn size(n: usize) -> String {
     if n < 1024 {
@@ -123,57 +120,50 @@ pub fn not_judged(kind: &str, name: &str, sev: Severity, why: &str) -> Outcome {
     Outcome::skip(kind, name, sev, why)
 }
 
-/// The `p`-quantile of sorted samples (nearest rank).
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    crate::engine::query_unit::percentile(sorted, p)
-}
-
-/// Timing figures of `samples` (milliseconds). `p95_ms` is the nearest-rank
-/// p95, which is the max below [`P95_MIN_RUNS`] samples; messages name it so.
-pub fn timing(samples: &[f64], budget: HumanDuration) -> Timing {
-    let mut s = samples.to_vec();
-    s.sort_by(|a, b| a.total_cmp(b));
-    Timing {
-        runs: s.len(),
-        p50_ms: percentile(&s, 0.50),
-        p95_ms: percentile(&s, 0.95),
-        max_ms: s.last().copied().unwrap_or(0.0),
-        budget_ms: budget.as_millis_f64(),
-    }
-}
-
-/// `max 12.3 ms` / `p95 12.3 ms`: the judged figure, named for what it is.
-fn judged_figure(t: &Timing) -> (f64, String) {
-    if t.runs >= P95_MIN_RUNS {
-        (t.p95_ms, format!("p95 {:.1} ms", t.p95_ms))
+/// End-to-end time against the budget: the verdict, on the p95 with 20
+/// samples or more, else on the slowest (named for what it is), and the
+/// figures. `what` starts the message; `solo`: every sample was taken with
+/// nothing else of the probe running. None without samples.
+pub fn budget(
+    samples_ms: &[f64],
+    solo: bool,
+    budget: HumanDuration,
+    what: &str,
+    sev: Severity,
+) -> Option<(Outcome, Timing)> {
+    let stats = TimingStats::of(samples_ms)?;
+    let judged = if solo {
+        stats.judged_label_solo()
     } else {
-        (t.max_ms, format!("max {:.1} ms", t.max_ms))
-    }
-}
-
-/// End-to-end time against the budget; `what` starts the message, `noun`
-/// names one timed run (`call`, `load`).
-pub fn budget(t: &Timing, budget: HumanDuration, what: &str, noun: &str, sev: Severity) -> Outcome {
-    let (figure, name) = judged_figure(t);
-    let calls = if t.runs == 1 {
-        noun.to_string()
-    } else {
-        format!("{noun}s")
+        stats.judged_label()
     };
-    let extra = if t.runs >= P95_MIN_RUNS {
-        format!("p50 {:.1} ms, max {:.1} ms", t.p50_ms, t.max_ms)
+    let p50 = if stats.runs > 1 {
+        format!("; p50 {:.1} ms", stats.p50_ms)
     } else {
-        format!("p50 {:.1} ms", t.p50_ms)
+        String::new()
     };
     let msg = format!(
-        "{what}{name} of {budget} budget ({extra}, {} {calls})",
-        t.runs
+        "{what}{:.1} ms of {budget} budget ({judged}{p50})",
+        stats.judged_ms()
     );
-    if figure <= t.budget_ms {
+    let budget_ms = budget.as_millis_f64();
+    let outcome = if stats.judged_ms() <= budget_ms {
         Outcome::pass("budget", BUDGET, sev, msg)
     } else {
         Outcome::fail("budget", BUDGET, sev, msg)
-    }
+    };
+    Some((
+        outcome,
+        Timing {
+            runs: stats.runs,
+            p50_ms: stats.p50_ms,
+            max_ms: stats.max_ms,
+            p95_ms: stats.p95_ms,
+            budget_ms,
+            solo,
+            judged,
+        },
+    ))
 }
 
 /// The plain column names of an `order_by` expectation (`a, b desc`), when
@@ -374,55 +364,60 @@ pub struct PageLoad {
 }
 
 /// The page: every load's time until the last answer against the page
-/// budget, and every call answered.
+/// budget (loads are solo: nothing else of the probe runs meanwhile), and
+/// every call answered.
 pub fn page(
     loads: &[PageLoad],
-    routes: usize,
+    calls: usize,
     page_budget: HumanDuration,
-) -> (Vec<Outcome>, Timing) {
+) -> (Vec<Outcome>, Option<Timing>) {
     let sev = Severity::Error;
     let samples: Vec<f64> = loads.iter().map(|l| l.elapsed_ms).collect();
-    let t = timing(&samples, page_budget);
-    let what = match routes {
-        1 => "1 call, time to its answer: ".to_string(),
-        n => format!("{n} calls at once, time to the last answer: "),
+    let what = match calls {
+        1 => "1 call, its answer after ".to_string(),
+        n => format!("{n} calls at once, the last answer after "),
     };
-    let mut time = budget(&t, page_budget, &what, "load", sev);
-    time.name = PAGE_LOAD.into();
-    time.kind = "page".into();
-    if let Some((call, ms)) = loads
-        .iter()
-        .filter_map(|l| l.slowest.as_ref())
-        .max_by(|a, b| a.1.total_cmp(&b.1))
-    {
-        time.details
-            .push(format!("slowest call: {call} ({ms:.1} ms)"));
+    let mut outcomes = Vec::new();
+    let mut timing = None;
+    if let Some((mut time, t)) = budget(&samples, true, page_budget, &what, sev) {
+        time.name = PAGE_LOAD.into();
+        time.kind = "page".into();
+        if let Some((call, ms)) = loads
+            .iter()
+            .filter_map(|l| l.slowest.as_ref())
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+        {
+            time.details
+                .push(format!("slowest call: {call} ({ms:.1} ms)"));
+        }
+        outcomes.push(time);
+        timing = Some(t);
     }
-    let failures: Vec<String> = loads.iter().flat_map(|l| l.failures.clone()).collect();
-    let answered = if failures.is_empty() {
-        Outcome::pass(
+    let mut failures: Vec<String> = Vec::new();
+    for f in loads.iter().flat_map(|l| l.failures.iter()) {
+        if !failures.contains(f) {
+            failures.push(f.clone());
+        }
+    }
+    outcomes.push(match failures.split_first() {
+        None => Outcome::pass(
             "page",
             PAGE_ROUTES,
             sev,
-            format!("every call answered 2xx with JSON in {} loads", loads.len()),
-        )
-    } else {
-        let mut unique: Vec<String> = Vec::new();
-        for f in failures {
-            if !unique.contains(&f) {
-                unique.push(f);
-            }
-        }
-        let (first, rest) = unique.split_first().expect("not empty");
-        Outcome::fail(
+            match loads.len() {
+                1 => "every call answered 2xx with JSON".to_string(),
+                n => format!("every call answered 2xx with JSON in {n} loads"),
+            },
+        ),
+        Some((first, rest)) => Outcome::fail(
             "page",
             PAGE_ROUTES,
             sev,
             format!("not every chart loads: {first}"),
         )
-        .with_details(rest.to_vec())
-    };
-    (vec![time, answered], t)
+        .with_details(rest.to_vec()),
+    });
+    (outcomes, timing)
 }
 
 #[cfg(test)]
@@ -481,23 +476,26 @@ mod tests {
     #[test]
     fn figures_are_named_for_what_they_are() {
         let b = HumanDuration(Duration::from_millis(100));
-        let t = timing(&[10.0, 30.0, 20.0], b);
-        let o = budget(&t, b, "", "call", Severity::Error);
+        let (o, t) = budget(&[10.0, 30.0, 20.0], true, b, "GET /x: ", Severity::Error).unwrap();
         assert_eq!(
             o.message,
-            "max 30.0 ms of 100ms budget (p50 20.0 ms, 3 calls)"
+            "GET /x: 30.0 ms of 100ms budget (max of 3 solo runs; p50 20.0 ms)"
         );
         assert_eq!(o.status, Status::Pass);
+        assert_eq!((t.p95_ms, t.max_ms, t.solo), (None, 30.0, true));
+        let (o, _) = budget(&[150.0], false, b, "", Severity::Error).unwrap();
+        assert_eq!(o.message, "150.0 ms of 100ms budget (1 run)");
+        assert_eq!(o.status, Status::Fail);
         let many: Vec<f64> = (1..=40).map(|i| i as f64 * 5.0).collect();
-        let t = timing(&many, b);
-        let o = budget(&t, b, "", "call", Severity::Error);
+        let (o, t) = budget(&many, true, b, "", Severity::Error).unwrap();
         assert!(
             o.message
-                .starts_with("p95 190.0 ms of 100ms budget (p50 100.0 ms, max 200.0 ms, 40 calls)"),
+                .starts_with("190.0 ms of 100ms budget (p95 of 40 solo runs"),
             "{}",
             o.message
         );
-        assert_eq!(o.status, Status::Fail);
+        assert_eq!(t.p95_ms, Some(190.0));
+        assert!(budget(&[], true, b, "", Severity::Error).is_none());
     }
 
     #[test]
@@ -565,7 +563,10 @@ mod tests {
         };
         let (o, _) = page(&[ok.clone(), ok.clone()], 13, b);
         assert!(o.iter().all(|o| o.status == Status::Pass), "{o:?}");
-        assert_eq!(o[0].message, "13 calls at once, time to the last answer: max 150.0 ms of 2s budget (p50 150.0 ms, 2 loads)");
+        assert_eq!(
+            o[0].message,
+            "13 calls at once, the last answer after 150.0 ms of 2s budget (max of 2 solo runs; p50 150.0 ms)"
+        );
         let slow = PageLoad {
             elapsed_ms: 2500.0,
             ..ok.clone()

@@ -15,6 +15,7 @@ pub use plan::{plan, Plan, Unit};
 pub use run::run;
 
 use crate::db::Database;
+pub use crate::engine::timing::TimingPolicy;
 use crate::http::{ApiClient, CallError};
 use crate::suite::duration::HumanDuration;
 use crate::suite::QueryCheck;
@@ -25,8 +26,8 @@ use std::time::Duration;
 pub struct ProbeOptions {
     /// Units judged at once (the page always makes all its calls at once).
     pub jobs: usize,
-    /// Timed calls per unit after the first (0: the first call is timed).
-    pub timing_runs: u32,
+    /// When calls are timed again alone (as `run` times queries).
+    pub timing: TimingPolicy,
     pub sample_rows: usize,
     /// Numbers within this distance are equal.
     pub tolerance: f64,
@@ -84,6 +85,16 @@ impl<'a> Probe<'a> {
             .borrow()
             .as_ref()
             .map(|m| format!("the database {db} was unreachable: {m}"))
+    }
+    /// Why calls (or page loads: `what` is `call` or `load`) were timed
+    /// again: `timing_runs: N`, or the first being above half the budget.
+    pub fn timing_reason(&self, what: &str, first_ms: f64, budget: HumanDuration) -> String {
+        match self.options.timing {
+            TimingPolicy::Runs(n) => format!("timing_runs: {n}"),
+            TimingPolicy::Auto { .. } => format!(
+                "its first {what} took {first_ms:.1} ms, more than half its {budget} budget"
+            ),
+        }
     }
     /// How long one call may take.
     pub fn timeout(&self, check: &QueryCheck) -> Duration {

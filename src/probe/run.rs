@@ -7,7 +7,9 @@ use super::plan::Plan;
 use super::unit::{self, Judged};
 use super::{page, Probe};
 use crate::checks::Outcome;
-use crate::engine::{Counts, Event, Reporter, RunSummary, UnitKind, UnitResult, Verdict};
+use crate::engine::{
+    Counts, Event, LoadError, Reporter, Rerun, RunSummary, UnitKind, UnitResult, Verdict,
+};
 use crate::suite::Severity;
 use futures::StreamExt;
 use std::time::Instant;
@@ -18,7 +20,7 @@ pub async fn run(
     probe: &Probe<'_>,
     plan: &Plan<'_>,
     suite: &str,
-    input_errors: Vec<String>,
+    load_errors: Vec<LoadError>,
     reporters: &mut [Box<dyn Reporter>],
 ) -> (RunSummary, Option<String>) {
     let start = Instant::now();
@@ -90,6 +92,7 @@ pub async fn run(
             rows: None,
             timing: None,
             plan: None,
+            reruns: Vec::new(),
             outcomes: Vec::new(),
         };
         if probe.api_down() {
@@ -100,16 +103,31 @@ pub async fn run(
                 "not loaded: the API became unreachable",
             ));
         } else {
-            let mut loads = Vec::new();
-            for _ in 0..probe.options.timing_runs.max(1) {
-                loads.push(page::load(probe, &calls).await);
+            // The first load; more, one after another, when the timing
+            // policy asks for them.
+            let mut loads = vec![page::load(probe, &calls).await];
+            let budget = probe.options.page_budget;
+            let first_ms = loads[0].elapsed_ms;
+            let more = probe
+                .options
+                .timing
+                .solo_runs(first_ms, budget.as_millis_f64());
+            for _ in 0..more {
                 if probe.api_down() {
                     break;
                 }
+                loads.push(page::load(probe, &calls).await);
             }
-            let (outcomes, timing) = judge::page(&loads, calls.len(), probe.options.page_budget);
+            if loads.len() > 1 {
+                result.reruns.push(Rerun {
+                    kind: "timing".into(),
+                    count: loads.len() - 1,
+                    why: probe.timing_reason("load", first_ms, budget),
+                });
+            }
+            let (outcomes, timing) = judge::page(&loads, calls.len(), budget);
             result.outcomes = outcomes;
-            result.timing = Some(timing);
+            result.timing = timing;
         }
         result.settle();
         emit(&result, reporters);
@@ -132,7 +150,9 @@ pub async fn run(
             })
             .into_iter()
             .collect(),
-        input_errors,
+        load_errors,
+        partition: None,
+        infrastructure_error: probe.infrastructure_failure(),
     };
     for r in reporters.iter_mut() {
         r.on_event(&Event::RunFinished(&summary));

@@ -6,10 +6,10 @@ use super::judge::{self, Reads};
 use super::plan::Unit;
 use super::Probe;
 use crate::checks::Outcome;
-use crate::compare::compare;
+use crate::compare::{compare, CompareOptions};
 use crate::engine::query_unit::{binds_for, param_json};
 use crate::engine::session::Session;
-use crate::engine::{UnitKind, UnitResult, Verdict};
+use crate::engine::{Rerun, UnitKind, UnitResult, Verdict};
 use crate::http::{rows_from_json, CallError};
 use crate::output::QueryOutput;
 use std::time::Duration;
@@ -44,6 +44,7 @@ pub fn new_result(probe: &Probe<'_>, unit: &Unit<'_>) -> UnitResult {
         rows: None,
         timing: None,
         plan: None,
+        reruns: Vec::new(),
         outcomes: Vec::new(),
     }
 }
@@ -141,7 +142,17 @@ pub async fn judge(probe: &Probe<'_>, unit: &Unit<'_>) -> Judged {
             "not compared: no --database-url (status, shape and time only)",
         ),
         Some(Err(m)) => Outcome::error("compare", judge::ROWS, sev, m),
-        Some(Ok(sql_out)) => compare_reading_twice(probe, unit, &sql_out, &api.output).await,
+        Some(Ok(sql_out)) => {
+            let (outcome, reread) = compare_reading_twice(probe, unit, &sql_out, &api.output).await;
+            if reread {
+                result.reruns.push(Rerun {
+                    kind: "reread".into(),
+                    count: 1,
+                    why: "its rows differed from the SQL's, and data may move while a probe runs: the API and the SQL were read again".into(),
+                });
+            }
+            outcome
+        }
     };
     result.outcomes.push(rows_outcome);
     Judged {
@@ -151,13 +162,13 @@ pub async fn judge(probe: &Probe<'_>, unit: &Unit<'_>) -> Judged {
 }
 
 /// Compares; when API and SQL disagree, reads both again and judges by the
-/// second reading.
+/// second reading (then the second value is true).
 async fn compare_reading_twice(
     probe: &Probe<'_>,
     unit: &Unit<'_>,
     sql: &QueryOutput,
     api: &QueryOutput,
-) -> Outcome {
+) -> (Outcome, bool) {
     let sev = unit.check.severity;
     let opts = judge::compare_options(
         unit.check,
@@ -166,8 +177,15 @@ async fn compare_reading_twice(
     );
     let first = compare(sql, api, &opts);
     if first.is_same() {
-        return judge::rows(&unit.request, &first, Reads::Once, sev);
+        return (judge::rows(&unit.request, &first, Reads::Once, sev), false);
     }
+    (read_again(probe, unit, &opts).await, true)
+}
+
+/// The second reading of both sides, judged.
+async fn read_again(probe: &Probe<'_>, unit: &Unit<'_>, opts: &CompareOptions) -> Outcome {
+    let sev = unit.check.severity;
+    let failed = |m: String| Outcome::error("compare", judge::ROWS, sev, m);
     let got = probe
         .client
         .get(&unit.request, probe.timeout(unit.check))
@@ -177,31 +195,23 @@ async fn compare_reading_twice(
     }
     let (status, body) = judge::answer(&unit.request, &got, sev);
     let Some(body) = body else {
-        return Outcome::error(
-            "compare",
-            judge::ROWS,
-            sev,
-            format!(
-                "the rows differed and reading them again failed: {}",
-                status.message
-            ),
-        );
+        return failed(format!(
+            "the rows differed and reading them again failed: {}",
+            status.message
+        ));
     };
     let sql_again = match read_sql(probe, unit).await {
         Some(Ok(out)) => out,
         Some(Err(m)) => {
-            return Outcome::error(
-                "compare",
-                judge::ROWS,
-                sev,
-                format!("the rows differed and reading the SQL again failed: {m}"),
-            )
+            return failed(format!(
+                "the rows differed and reading the SQL again failed: {m}"
+            ))
         }
-        None => unreachable!("compared only with a database"),
+        None => return failed("no database to read the SQL from".into()),
     };
     let columns = unit.check.expect.columns.as_deref();
     let api_again = rows_from_json(&body, &unit.check.api, columns, Some(&sql_again.columns));
-    let second = compare(&sql_again, &api_again.output, &opts);
+    let second = compare(&sql_again, &api_again.output, opts);
     let reads = if second.is_same() {
         Reads::AgreedOnSecond
     } else {
@@ -210,8 +220,10 @@ async fn compare_reading_twice(
     judge::rows(&unit.request, &second, reads, sev)
 }
 
-/// Timed calls after the first (or the first alone with no timed runs),
-/// judged against the check's budget; then the unit's verdict.
+/// The budget verdict: on the first call when the timing policy says it
+/// decides, else on calls made now, one at a time with nothing else of the
+/// probe running (every such call is listed with its reason). Then the
+/// unit's verdict.
 pub async fn time(probe: &Probe<'_>, unit: &Unit<'_>, judged: Judged) -> UnitResult {
     let mut result = judged.result;
     let sev = unit.check.severity;
@@ -226,10 +238,16 @@ pub async fn time(probe: &Probe<'_>, unit: &Unit<'_>, judged: Judged) -> UnitRes
         result.settle();
         return result;
     };
-    let runs = probe.options.timing_runs;
+    let first_solo = probe.options.jobs <= 1;
+    let solo_runs = probe
+        .options
+        .timing
+        .solo_runs(first_ms, budget.as_millis_f64());
     let mut samples = Vec::new();
+    let mut solo = first_solo;
     let mut failed = None;
-    for i in 0..runs {
+    let mut timed = Vec::new();
+    for i in 0..solo_runs {
         if probe.api_down() {
             failed = Some(Outcome::skip(
                 "budget",
@@ -244,14 +262,14 @@ pub async fn time(probe: &Probe<'_>, unit: &Unit<'_>, judged: Judged) -> UnitRes
             .get(&unit.request, probe.timeout(unit.check))
             .await
         {
-            Ok(a) if a.is_success() => samples.push(ms(a.elapsed)),
+            Ok(a) if a.is_success() => timed.push(ms(a.elapsed)),
             Ok(a) => {
                 failed = Some(Outcome::fail(
                     "budget",
                     judge::BUDGET,
                     sev,
                     format!(
-                        "{}: timed call {} of {runs} answered {}",
+                        "{}: timed call {} of {solo_runs} answered {}",
                         unit.request.shown(),
                         i + 1,
                         a.status_text
@@ -268,7 +286,7 @@ pub async fn time(probe: &Probe<'_>, unit: &Unit<'_>, judged: Judged) -> UnitRes
                     judge::BUDGET,
                     sev,
                     format!(
-                        "{}: timed call {} of {runs}: {e}",
+                        "{}: timed call {} of {solo_runs}: {e}",
                         unit.request.shown(),
                         i + 1
                     ),
@@ -277,22 +295,31 @@ pub async fn time(probe: &Probe<'_>, unit: &Unit<'_>, judged: Judged) -> UnitRes
             }
         }
     }
-    if samples.is_empty() && failed.is_none() {
+    if !timed.is_empty() {
+        result.reruns.push(Rerun {
+            kind: "timing".into(),
+            count: timed.len(),
+            why: probe.timing_reason("call", first_ms, budget),
+        });
+    }
+    if let Some(o) = failed {
+        result.outcomes.push(o);
+        result.settle();
+        return result;
+    }
+    if !timed.is_empty() {
+        if first_solo {
+            samples.push(first_ms);
+        }
+        samples.extend(timed);
+        solo = true;
+    } else {
         samples.push(first_ms);
     }
-    match failed {
-        Some(o) => result.outcomes.push(o),
-        None => {
-            let t = judge::timing(&samples, budget);
-            result.outcomes.push(judge::budget(
-                &t,
-                budget,
-                &format!("{}: ", unit.request.shown()),
-                "call",
-                sev,
-            ));
-            result.timing = Some(t);
-        }
+    let what = format!("{}: ", unit.request.shown());
+    if let Some((o, t)) = judge::budget(&samples, solo, budget, &what, sev) {
+        result.outcomes.push(o);
+        result.timing = Some(t);
     }
     result.settle();
     result

@@ -159,6 +159,9 @@ pub enum Defect {
     NumbersAsStrings,
     /// (f) a field left out of every row.
     MissingColumn(&'static str),
+    /// Canned rows for the first request only (data that moved while the
+    /// probe read it), the database's after that.
+    MockRowsOnce(Value, Arc<std::sync::atomic::AtomicBool>),
 }
 
 /// How the API answers.
@@ -307,6 +310,11 @@ async fn handle(
         }
         Some(Defect::Slow(d)) => tokio::time::sleep(*d).await,
         Some(Defect::MockRows(rows)) => return Json(rows.clone()).into_response(),
+        Some(Defect::MockRowsOnce(rows, served))
+            if !served.swap(true, std::sync::atomic::Ordering::SeqCst) =>
+        {
+            return Json(rows.clone()).into_response();
+        }
         Some(Defect::IgnorePlatform) => {
             query.remove("platform");
         }
