@@ -707,6 +707,44 @@ fn an_api_that_cannot_be_reached_exits_3_after_its_retries() {
 }
 
 #[test]
+fn a_database_that_cannot_be_reached_exits_3_and_keeps_its_password() {
+    const PASSWORD: &str = "Db-pw-probe-31337";
+    let suite = tiny_suite();
+    let api = reference_api::fixed("/api/one", tiny_answer(), None);
+    let tmp = tempfile::tempdir().unwrap();
+    let json = tmp.path().join("r.json");
+    let url = format!(
+        "postgres://reader:{PASSWORD}@127.0.0.1:{}/analytics",
+        pg_cluster::free_port()
+    );
+    let out = Assay::new(suite.path())
+        .args([
+            "probe",
+            "--no-progress",
+            "--api-url",
+            &api.url,
+            "--database-url",
+            &url,
+        ])
+        .args([format!("--format=json={}", json.display())])
+        .run();
+    out.expect_code(3);
+    let report = std::fs::read_to_string(&json).unwrap();
+    for text in [&out.stdout, &out.stderr, &report] {
+        assert!(!text.contains(PASSWORD), "the password was printed: {text}");
+    }
+    let report: Value = serde_json::from_str(&report).unwrap();
+    assert!(
+        report["summary"]["infrastructure_error"]
+            .as_str()
+            .unwrap()
+            .contains("cannot connect to 127.0.0.1:"),
+        "{}",
+        report["summary"]
+    );
+}
+
+#[test]
 fn bad_input_exits_2_with_the_place_and_the_fix() {
     let suite = tiny_suite();
     let api = reference_api::fixed("/api/one", tiny_answer(), None);
@@ -735,6 +773,9 @@ fn bad_input_exits_2_with_the_place_and_the_fix() {
     );
     let out = run(&["--timeout", "0s"]);
     out.expect_code(2);
+    let out = run(&["--filter", "onw"]);
+    out.expect_code(2);
+    assert!(out.stderr.contains("did you mean `--filter one`?"), "{}", out.stderr);
     let out = Assay::new(suite.path())
         .args(["probe", "--api-url", "ftp://127.0.0.1/"])
         .run();

@@ -91,10 +91,16 @@ pub(super) async fn probe(root: &Path, args: ProbeArgs) -> Result<i32, AppError>
         tags: args.select.tags.clone(),
         partition: None,
     };
-    let (queries, _) = engine::select_checks(suite, &selection);
+    let (queries, tables) = engine::select_checks(suite, &selection);
     if queries.is_empty() {
         if !loaded.errors.is_empty() {
             return Err(AppError::Input(loaded.errors));
+        }
+        if !tables.is_empty() {
+            return Err(AppError::Usage(
+                "the selected checks are table checks; probe calls the endpoints of query checks"
+                    .into(),
+            ));
         }
         return Err(AppError::Usage(super::nothing_selected(
             suite,

@@ -685,4 +685,85 @@ mod tests {
             ]
         );
     }
+
+    mod properties {
+        use super::*;
+        use crate::output::cells_match;
+        use proptest::prelude::*;
+
+        fn row() -> impl Strategy<Value = (String, u32, i64, i64, Option<i64>)> {
+            (
+                "[a-z]{1,8}",
+                0u32..365,
+                -1_000_000i64..1_000_000,
+                -100_000_000i64..100_000_000,
+                proptest::option::of(0i64..10_000_000),
+            )
+        }
+
+        fn contract() -> Vec<ColumnSpec> {
+            spec(&[
+                ("platform", "text", Some(false)),
+                ("dt", "date", Some(false)),
+                ("leads", "int8", Some(false)),
+                ("spend", "numeric", Some(false)),
+                ("cpl", "numeric", None),
+            ])
+        }
+
+        proptest! {
+            /// Rows in the contract's shape read back as the values they
+            /// hold, whether decimals come as numbers or (where allowed) as
+            /// strings, with no shape problem.
+            #[test]
+            fn contract_rows_read_back(rows in proptest::collection::vec(row(), 0..20), as_strings: bool) {
+                let day0 = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
+                let cents = |c: i64| format!("{}{}.{:02}", if c < 0 { "-" } else { "" }, c.abs() / 100, c.abs() % 100);
+                let body: Vec<Value> = rows.iter().map(|(p, d, l, s, c)| {
+                    let dec = |c: i64| if as_strings {
+                        Value::String(cents(c))
+                    } else {
+                        serde_json::from_str::<Value>(&cents(c)).unwrap()
+                    };
+                    json!({
+                        "platform": p,
+                        "dt": (day0 + chrono::Days::new(*d as u64)).format("%Y-%m-%d").to_string(),
+                        "leads": l,
+                        "spend": dec(*s),
+                        "cpl": c.map(dec).unwrap_or(Value::Null),
+                    })
+                }).collect();
+                let api = ApiMapping {
+                    decimal_strings: if as_strings { vec!["spend".into(), "cpl".into()] } else { vec![] },
+                    ..Default::default()
+                };
+                let r = rows_from_json(&Value::Array(body), &api, Some(&contract()), None);
+                prop_assert!(r.problems.is_empty(), "{:?}", r.problems);
+                prop_assert_eq!(r.output.rows.len(), rows.len());
+                for (got, (p, d, l, s, c)) in r.output.rows.iter().zip(&rows) {
+                    prop_assert_eq!(&got[0], &Cell::Text(p.clone()));
+                    prop_assert_eq!(&got[1], &Cell::Text((day0 + chrono::Days::new(*d as u64)).format("%Y-%m-%d").to_string()));
+                    prop_assert_eq!(&got[2], &Cell::Int(*l));
+                    let want = Cell::Numeric(BigDecimal::from_str(&cents(*s)).unwrap());
+                    prop_assert!(cells_match(&got[3], &want, 1e-9), "{:?} vs {:?}", got[3], want);
+                    match c {
+                        None => prop_assert_eq!(&got[4], &Cell::Null),
+                        Some(c) => {
+                            let want = Cell::Numeric(BigDecimal::from_str(&cents(*c)).unwrap());
+                            prop_assert!(cells_match(&got[4], &want, 1e-9));
+                        }
+                    }
+                }
+            }
+
+            /// Whatever the JSON, reading it never panics.
+            #[test]
+            fn any_json_is_read_without_panicking(text in "[\\[\\]{}:,\"a-z0-9. -]{0,60}") {
+                if let Ok(v) = serde_json::from_str::<Value>(&text) {
+                    let _ = rows_from_json(&v, &ApiMapping::default(), Some(&contract()), None);
+                    let _ = rows_from_json(&v, &ApiMapping::default(), None, None);
+                }
+            }
+        }
+    }
 }
