@@ -179,7 +179,10 @@ fn redact(text: &str) -> String {
         ),
         (r#"time="[0-9.]+""#, r#"time="[t]""#),
         // markdown: the `slowest (ms)` column
-        (r"(?m)\| \d+\.\d+ (\([^)]*\) )?\| (\S+) \|$", "| [t] $1| $2 |"),
+        (
+            r"(?m)\| \d+\.\d+ (\([^)]*\) )?\| (\S+) \|$",
+            "| [t] $1| $2 |",
+        ),
     ];
     let mut s = text.to_string();
     for (re, with) in rules {
@@ -776,7 +779,11 @@ fn bad_input_exits_2_with_the_place_and_the_fix() {
     out.expect_code(2);
     let out = run(&["--filter", "onw"]);
     out.expect_code(2);
-    assert!(out.stderr.contains("did you mean `--filter one`?"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("did you mean `--filter one`?"),
+        "{}",
+        out.stderr
+    );
     let out = Assay::new(suite.path())
         .args(["probe", "--api-url", "ftp://127.0.0.1/"])
         .run();

@@ -50,7 +50,8 @@ pub fn new_result(probe: &Probe<'_>, unit: &Unit<'_>) -> UnitResult {
 }
 
 /// The query under the unit's parameter set, read-only on the probe's
-/// database. Err: the message, and whether the database itself failed.
+/// database; None without one. Err says why it could not be read (a
+/// database that went away is also recorded on the probe: exit 3).
 async fn read_sql(probe: &Probe<'_>, unit: &Unit<'_>) -> Option<Result<QueryOutput, String>> {
     let db = probe.db?;
     let check = unit.check;
