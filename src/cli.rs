@@ -43,6 +43,53 @@ pub enum Command {
     /// Time every endpoint query at one or more data scales: budget headroom,
     /// plan baselines, growth forecast.
     Bench(BenchArgs),
+    /// Call the dashboard's HTTP endpoints and compare their answers with the
+    /// SQL's (status, shape, time, rows; the page with all its calls at once).
+    Probe(ProbeArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ProbeArgs {
+    /// The API's base URL, e.g. https://staging.example.com (`${NAME}` is read from the environment).
+    #[arg(long, value_name = "URL")]
+    pub api_url: String,
+    /// Compare every answer's rows with the SQL's on this database, the one the API reads (read-only).
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Endpoint calls judged at once (default: number of CPUs); the page always makes all its calls at once.
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// A request header, `NAME: VALUE`; `${NAME}` in VALUE is read from the environment and never shown (repeatable).
+    #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// Trust the CA certificates in this PEM file besides the built-in roots.
+    #[arg(long, value_name = "FILE", env = "ASSAY_API_CA_CERT")]
+    pub api_ca_cert: Option<PathBuf>,
+    /// Report format, optionally with a file: human, json=out.json, junit=junit.xml, markdown (repeatable).
+    #[arg(long = "format", value_name = "FORMAT[=FILE]")]
+    pub formats: Vec<String>,
+    /// Write the (single) --format report to FILE.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Solo timed calls per endpoint and parameter set, for every one (default:
+    /// the suite's `timing_runs`, else automatic: the first call is timed, and
+    /// only an endpoint above half its budget is called again alone, twice).
+    #[arg(long, value_name = "N")]
+    pub timing_runs: Option<u32>,
+    /// How long one call may take (default: 10 x the check's budget, at least 30s).
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// How long the page's calls, made at once, may take until the last answer (default: assay.yaml defaults.budget).
+    #[arg(long, value_name = "DURATION")]
+    pub page_budget: Option<String>,
+    /// Differing rows shown per failed comparison.
+    #[arg(long, value_name = "N")]
+    pub sample_rows: Option<usize>,
+    /// Never show a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
 }
 
 #[derive(Debug, Args, Clone)]

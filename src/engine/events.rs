@@ -14,6 +14,10 @@ pub enum UnitKind {
     Relations,
     /// A table check.
     Table,
+    /// One endpoint called with one parameter set (`assay probe`).
+    Endpoint,
+    /// The dashboard page: its endpoints called at once (`assay probe`).
+    Page,
 }
 
 /// The overall verdict of a unit, taking severities into account.

@@ -107,6 +107,39 @@ pub struct QueryCheck {
     pub types: BTreeMap<String, ParamType>,
     pub sets: Vec<ParamSet>,
     pub expect: Expect,
+    /// How the endpoint's request and answer map onto the query (`assay probe`).
+    pub api: ApiMapping,
+}
+
+/// How a query check's endpoint differs from its query: parameter and field
+/// names, where the rows are, which columns may come as decimal strings.
+/// Validated at load; empty when the check has no `api:` section.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApiMapping {
+    /// Query parameter -> the API's parameter name (only where they differ).
+    pub params: BTreeMap<String, String>,
+    /// Field path to the rows in the JSON answer; empty: the top level.
+    pub rows: Vec<String>,
+    /// Output column -> the API's field name (only where they differ).
+    pub fields: BTreeMap<String, String>,
+    /// Columns that may come as strings of decimals.
+    pub decimal_strings: Vec<String>,
+    /// The parameter set the dashboard page loads with.
+    pub page_set: Option<String>,
+}
+
+impl ApiMapping {
+    /// The API's name for query parameter `param`.
+    pub fn param_name<'a>(&'a self, param: &'a str) -> &'a str {
+        self.params.get(param).map(String::as_str).unwrap_or(param)
+    }
+    /// The API's field name for output column `column`.
+    pub fn field_name<'a>(&'a self, column: &'a str) -> &'a str {
+        self.fields
+            .get(column)
+            .map(String::as_str)
+            .unwrap_or(column)
+    }
 }
 
 #[derive(Debug, Clone, Default)]

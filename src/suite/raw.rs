@@ -129,6 +129,8 @@ pub struct RawQueryCheck {
     pub environments: Option<Vec<Environment>>,
     pub params: Option<RawParams>,
     pub expect: Option<RawExpect>,
+    /// How the check's endpoint answers, where it differs from the SQL (`assay probe`).
+    pub api: Option<RawApi>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -403,4 +405,24 @@ impl<'de> Deserialize<'de> for KeySpec {
         }
         d.deserialize_any(V)
     }
+}
+
+/// `api:` in a query check: how its endpoint's request and answer differ from
+/// the query's parameters and columns (read by `assay probe`).
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawApi {
+    /// Query parameter -> the API's name for it (query string or `{route}` parameter).
+    pub params: Option<BTreeMap<String, String>>,
+    /// Where the rows are in the JSON answer: a field path such as `data` or
+    /// `result.items`; absent: the top level.
+    pub rows: Option<String>,
+    /// Output column -> the API's field name.
+    pub fields: Option<BTreeMap<String, String>>,
+    /// Columns the API may send as strings of decimals (`"12.50"`).
+    #[serde(default)]
+    pub decimal_strings: Vec<String>,
+    /// The parameter set the dashboard page loads with (default: a set named
+    /// `default`, else the first set).
+    pub page_set: Option<String>,
 }

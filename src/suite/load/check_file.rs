@@ -1,6 +1,7 @@
 //! One check file: which kind of check it holds, and a query check with its
 //! query file, parameter sets and expectations.
 
+use super::api::api_mapping;
 use super::expect::expectations;
 use super::param_sets::expand_sets;
 use super::table_check::table_check;
@@ -266,6 +267,15 @@ fn query_check(
         tolerance_default,
         &mut errors,
     );
+    let api = api_mapping(
+        file,
+        text,
+        raw.api,
+        raw.endpoint.as_deref(),
+        &sets,
+        expect.columns.as_deref(),
+        &mut errors,
+    );
 
     if !errors.is_empty() {
         dedup(&mut errors);
@@ -292,6 +302,7 @@ fn query_check(
         types,
         sets,
         expect,
+        api,
     })
 }
 

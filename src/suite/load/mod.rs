@@ -7,6 +7,7 @@
 //! the query check itself), `param_sets` (sets and matrices), `expect`
 //! (a query check's expectations), `table_check`.
 
+mod api;
 mod check_file;
 mod config;
 mod expect;
