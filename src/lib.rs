@@ -27,6 +27,7 @@ pub mod db;
 pub mod engine;
 pub mod error;
 pub mod gen;
+pub mod mutate;
 pub mod output;
 pub mod report;
 pub mod snapshot;

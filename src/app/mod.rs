@@ -7,6 +7,7 @@ mod bench;
 mod gen;
 mod inspect;
 mod merge;
+mod mutate;
 mod reports;
 mod run;
 mod seed;
@@ -34,6 +35,7 @@ pub async fn main(cli: Cli) -> Result<i32, AppError> {
         Command::Merge(a) => merge::merge(a),
         Command::Gen(a) => gen::gen(&root, a).await,
         Command::Bench(a) => bench::bench(&root, a).await,
+        Command::Mutate(a) => mutate::mutate(&root, a).await,
     }
 }
 
