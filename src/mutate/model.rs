@@ -140,11 +140,8 @@ pub struct Sample {
     pub seed: u64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct Partition {
-    pub k: u64,
-    pub n: u64,
-}
+/// Share `k` of `n`, as every command records it.
+pub use crate::engine::Partition;
 
 /// One run of `assay mutate` (or several merged).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -227,7 +224,7 @@ impl Counts {
 /// A score as shown: `87.5%`, or `n/a` when nothing was scored.
 pub fn score_text(score: Option<f64>) -> String {
     match score {
-        Some(s) if s == 100.0 => "100%".to_string(),
+        Some(100.0) => "100%".to_string(),
         Some(s) => format!("{:.1}%", (s * 10.0).floor() / 10.0),
         None => "n/a".to_string(),
     }

@@ -148,6 +148,7 @@ impl Lab<'_> {
         let opts = RunOptions {
             jobs: 1,
             timing_runs: Some(0),
+            explain_analyze: false,
             sample_rows: None,
             write_mode: WriteMode::Nothing,
             environment: Environment::Fixtures,

@@ -88,9 +88,7 @@ fn color() -> bool {
 fn colorize(text: &str) -> String {
     text.lines()
         .map(|l| {
-            if l.starts_with("Missed") {
-                console::style(l).red().bold().to_string()
-            } else if l.starts_with("score ") && l.ends_with(": FAIL") {
+            if l.starts_with("Missed") || (l.starts_with("score ") && l.ends_with(": FAIL")) {
                 console::style(l).red().bold().to_string()
             } else if l.starts_with("score ") {
                 console::style(l).green().bold().to_string()

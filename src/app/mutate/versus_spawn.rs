@@ -96,7 +96,7 @@ pub async fn compare(
     let mut not_runnable = 0;
     for r in results {
         let (o, codes) = r.map_err(AppError::Infrastructure)?;
-        if codes.iter().any(|c| *c == 2) {
+        if codes.contains(&2) {
             // `assay run` refuses the whole suite, e.g. a parameter the
             // mutant no longer uses; in process it simply runs.
             not_runnable += 1;
