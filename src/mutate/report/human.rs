@@ -59,6 +59,9 @@ pub fn render(r: &Report) -> String {
                     "    differs on {} [{}]: {}",
                     d.check, d.param_set, d.summary
                 );
+                for line in d.details.iter().take(3) {
+                    let _ = writeln!(out, "      {line}");
+                }
             }
             for line in o.mutant.diff(r.original_sql(&o.mutant.file)).lines() {
                 let _ = writeln!(out, "    {line}");
