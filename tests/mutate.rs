@@ -621,4 +621,14 @@ fn bad_flags_exit_2_before_anything_starts() {
         out.expect_code(2);
         assert!(out.stderr.contains(want), "{args:?}: {}", out.stderr);
     }
+    // A cluster that cannot start is infrastructure (as root: no such user
+    // to run the server as), and nothing is written.
+    if nix::unistd::geteuid().is_root() {
+        let out = Assay::new(dir.path())
+            .env("ASSAY_PG_USER", "no-such-user-assay")
+            .args(["mutate"])
+            .run();
+        out.expect_code(3);
+        assert!(!dir.path().join("mutants.out").exists());
+    }
 }
