@@ -218,4 +218,19 @@ mod tests {
             assert_eq!(Operator::parse(o.name()), Some(o));
         }
     }
+
+    proptest::proptest! {
+        /// Any list of operator names, in any order, with spaces and repeats,
+        /// parses to exactly those operators; a list with an unknown name never does.
+        #[test]
+        fn lists_parse_to_their_operators(picks in proptest::collection::vec(0..Operator::ALL.len(), 1..8), junk in "[a-z]{1,8}") {
+            let names: Vec<String> = picks.iter().map(|&i| format!(" {} ", Operator::ALL[i].name().to_uppercase())).collect();
+            let mut want: Vec<Operator> = picks.iter().map(|&i| Operator::ALL[i]).collect();
+            want.sort();
+            want.dedup();
+            proptest::prop_assert_eq!(parse_list(&names.join(",")).unwrap(), want);
+            let known = Operator::parse(&junk).is_some() || Family::ALL.iter().any(|f| f.name() == junk);
+            proptest::prop_assert_eq!(parse_list(&format!("{},{junk}", names.join(","))).is_ok(), known);
+        }
+    }
 }
