@@ -46,6 +46,9 @@ pub enum Command {
     /// Call the dashboard's HTTP endpoints and compare their answers with the
     /// SQL's (status, shape, time, rows; the page with all its calls at once).
     Probe(ProbeArgs),
+    /// Measure how strong the suite is: mutants of the endpoint SQL run
+    /// against its checks (caught, missed, timeout, unviable, no difference).
+    Mutate(MutateArgs),
 }
 
 #[derive(Debug, Args, Clone)]
@@ -87,6 +90,54 @@ pub struct ProbeArgs {
     /// Differing rows shown per failed comparison.
     #[arg(long, value_name = "N")]
     pub sample_rows: Option<usize>,
+    /// Never show a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+#[derive(Debug, Args, Default, Clone)]
+pub struct MutateArgs {
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Only these operators or families, comma-separated (families: clauses,
+    /// operators, null, identifiers; e.g. --operators relational,limit).
+    #[arg(long, value_name = "LIST")]
+    pub operators: Option<String>,
+    /// Mutants run at once (default: number of CPUs).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Run a deterministic sample of N mutants (chosen with --seed).
+    #[arg(long, value_name = "N")]
+    pub sample: Option<usize>,
+    /// Seed of the sample (default 0).
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+    /// Run a deterministic share of the mutants: hash:K/N; `assay merge` joins the JSON reports.
+    #[arg(long, value_name = "hash:K/N")]
+    pub partition: Option<String>,
+    /// Exit 1 when the score is below P percent (default 100).
+    #[arg(long, value_name = "P")]
+    pub min_score: Option<String>,
+    /// statement_timeout of a mutant's query (default: as `assay run`, 5 x the budget, at least 10s).
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// Read query files from DIR (same relative names).
+    #[arg(long, value_name = "DIR")]
+    pub sql_dir: Option<PathBuf>,
+    /// Report format, optionally with a file: human, json=mutate.json, markdown=summary.md,
+    /// stryker=mutation.json (repeatable).
+    #[arg(long = "format", value_name = "FORMAT[=FILE]")]
+    pub formats: Vec<String>,
+    /// Where mutants.out/ goes (default: the suite root); the previous one becomes mutants.out.old.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+    /// List the mutants (after --operators, --sample, --partition) and run nothing.
+    #[arg(long)]
+    pub list: bool,
+    /// Then run the same mutants again, one `assay run` process per mutant,
+    /// and print how the two compare (speed, and that they agree).
+    #[arg(long)]
+    pub versus_spawn: bool,
     /// Never show a progress bar.
     #[arg(long)]
     pub no_progress: bool,
@@ -180,6 +231,9 @@ pub struct MergeArgs {
     /// Report format, optionally with a file (repeatable), as for `run`.
     #[arg(long = "format", value_name = "FORMAT[=FILE]")]
     pub formats: Vec<String>,
+    /// For `assay mutate` reports: also write the merged mutants.out/ under DIR.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
 }
 
 /// Where `run` executes the queries.

@@ -28,6 +28,7 @@ pub mod engine;
 pub mod error;
 pub mod gen;
 pub mod http;
+pub mod mutate;
 pub mod output;
 pub mod probe;
 pub mod report;

@@ -7,6 +7,9 @@ use crate::error::{exit_code, AppError, InputError};
 use crate::report;
 
 pub(super) fn merge(args: cli::MergeArgs) -> Result<i32, AppError> {
+    if let Some(code) = super::mutate::merge_if_mutate(&args)? {
+        return Ok(code);
+    }
     let mut results: Vec<engine::UnitResult> = Vec::new();
     let mut summaries: Vec<engine::RunSummary> = Vec::new();
     let mut errors = Vec::new();

@@ -8,6 +8,7 @@ mod gen;
 mod inspect;
 mod merge;
 mod probe;
+mod mutate;
 mod reports;
 mod run;
 mod seed;
@@ -36,6 +37,7 @@ pub async fn main(cli: Cli) -> Result<i32, AppError> {
         Command::Gen(a) => gen::gen(&root, a).await,
         Command::Bench(a) => bench::bench(&root, a).await,
         Command::Probe(a) => probe::probe(&root, a).await,
+        Command::Mutate(a) => mutate::mutate(&root, a).await,
     }
 }
 
