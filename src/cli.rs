@@ -28,6 +28,8 @@ pub enum Command {
     List(SelectArgs),
     /// Load and check every file without a database.
     Validate(ValidateArgs),
+    /// Print the JSON Schema of assay.yaml or of check files (for editors).
+    Schema(SchemaArgs),
     /// Show pending snapshot changes (.snap.new) as diffs.
     Review(SnapshotArgs),
     /// Keep pending snapshots (.snap.new replaces .snap).
@@ -255,6 +257,13 @@ pub struct SelectArgs {
     /// Only checks carrying this tag (repeatable: all must match).
     #[arg(long = "tag", value_name = "TAG")]
     pub tags: Vec<String>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct SchemaArgs {
+    /// Which document: `config` (assay.yaml) or `check` (a check file).
+    #[arg(value_enum)]
+    pub kind: crate::suite::schema::SchemaKind,
 }
 
 #[derive(Debug, Args, Default, Clone)]

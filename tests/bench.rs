@@ -427,7 +427,7 @@ fn bench_fails_a_query_over_its_budget_and_refuses_a_broken_check() {
         .run();
     out.expect_code(2);
     assert!(
-        out.stderr.contains("checks/endpoints/kpi.yaml:2"),
+        out.stderr.contains("checks/endpoints/kpi.yaml:3"),
         "{}",
         out.stderr
     );

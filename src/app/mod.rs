@@ -7,8 +7,8 @@ mod bench;
 mod gen;
 mod inspect;
 mod merge;
-mod probe;
 mod mutate;
+mod probe;
 mod reports;
 mod run;
 mod seed;
@@ -18,6 +18,7 @@ mod targets;
 use crate::cli::{Cli, Command, RunArgs};
 use crate::error::AppError;
 use crate::suite::{self, LoadOptions};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub async fn main(cli: Cli) -> Result<i32, AppError> {
@@ -29,6 +30,12 @@ pub async fn main(cli: Cli) -> Result<i32, AppError> {
         Command::Run(args) => run::run(&root, args).await,
         Command::List(sel) => inspect::list(&root, sel),
         Command::Validate(v) => inspect::validate(&root, v),
+        Command::Schema(a) => {
+            crate::report::sink::Stdout
+                .write_all(crate::suite::schema::schema_text(a.kind).as_bytes())
+                .map_err(|e| AppError::infra(e.to_string()))?;
+            Ok(crate::error::exit_code::OK)
+        }
         Command::Review(a) => snapshots::review(&root, a),
         Command::Accept(a) => snapshots::settle(&root, a, true),
         Command::Reject(a) => snapshots::settle(&root, a, false),

@@ -44,7 +44,7 @@ pub async fn run_sql_file(pool: &PgPool, root: &Path, file: &Path) -> Result<(),
         if let Err(e) = sqlx::raw_sql(statement).execute(&mut *conn).await {
             let (message, position) = crate::db::describe_error(&e);
             // The statement's first line that holds code, or the position's line.
-            let first_code = statement.len() - statement.trim_start().len();
+            let first_code = crate::sql::first_code_offset(statement);
             let at = match position {
                 Some(p) => start + char_offset(statement, p.saturating_sub(1)),
                 None => start + first_code,

@@ -294,6 +294,28 @@ pub fn scan(sql: &str) -> Scan {
     out
 }
 
+/// Byte offset of the first character that is neither whitespace nor
+/// inside a comment (the length of `sql` when there is none).
+pub fn first_code_offset(sql: &str) -> usize {
+    let b = sql.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i].is_ascii_whitespace() {
+            i += 1;
+        } else if b[i] == b'-' && b.get(i + 1) == Some(&b'-') {
+            i = sql[i..].find('\n').map(|p| i + p + 1).unwrap_or(b.len());
+        } else if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
+            i = sql[i + 2..]
+                .find("*/")
+                .map(|p| i + 2 + p + 2)
+                .unwrap_or(b.len());
+        } else {
+            return i;
+        }
+    }
+    b.len()
+}
+
 /// The statements of a script: (byte offset of the statement's start,
 /// its text without the `;`), skipping empty ones.
 pub fn split_statements(sql: &str) -> Vec<(usize, &str)> {

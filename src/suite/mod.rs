@@ -6,6 +6,7 @@ pub mod locate;
 pub mod model;
 pub mod params;
 pub mod raw;
+pub mod schema;
 
 pub use load::{load_config, load_suite, LoadOptions, Loaded, CONFIG_FILE};
 pub use model::*;

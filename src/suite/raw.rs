@@ -4,12 +4,15 @@
 //! serde's errors stay precise (they carry line and column).
 
 use super::duration::HumanDuration;
+use schemars::JsonSchema;
 use serde::{de, Deserialize, Deserializer};
 use serde_yaml_ng::{Mapping, Value as Yaml};
 use std::collections::BTreeMap;
 use std::fmt;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, JsonSchema, serde::Serialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Warn,
@@ -26,7 +29,7 @@ impl fmt::Display for Severity {
 }
 
 /// Where a check applies: fixture databases or production (read-only) databases.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Environment {
     Fixtures,
@@ -42,7 +45,7 @@ impl fmt::Display for Environment {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawConfig {
     pub name: String,
@@ -57,7 +60,7 @@ pub struct RawConfig {
 }
 
 /// `scale:` in assay.yaml: how `assay gen` / `assay bench` build data at N×.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawScale {
     pub generator: String,
@@ -70,7 +73,7 @@ pub struct RawScale {
 }
 
 /// `bench:` in assay.yaml: baselines and the thresholds of `assay bench`.
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RawBench {
     pub baselines: Option<String>,
@@ -82,14 +85,14 @@ pub struct RawBench {
     pub timed_runs: Option<u32>,
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RawDocker {
     pub image: Option<String>,
     pub tag: Option<String>,
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RawPaths {
     pub checks: Option<String>,
@@ -97,7 +100,7 @@ pub struct RawPaths {
     pub snapshots: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawSetupStep {
     pub sql: Option<String>,
@@ -105,7 +108,7 @@ pub struct RawSetupStep {
     pub table: Option<String>,
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RawDefaults {
     pub budget: Option<HumanDuration>,
@@ -115,7 +118,7 @@ pub struct RawDefaults {
     pub sample_rows: Option<usize>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawQueryCheck {
     pub name: String,
@@ -133,23 +136,26 @@ pub struct RawQueryCheck {
     pub api: Option<RawApi>,
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RawParams {
     pub types: Option<BTreeMap<String, String>>,
     pub sets: Option<Vec<RawParamSet>>,
+    #[schemars(with = "Option<BTreeMap<String, serde_json::Value>>")]
     pub matrix: Option<Mapping>,
+    #[schemars(with = "Option<BTreeMap<String, serde_json::Value>>")]
     pub fixed: Option<Mapping>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawParamSet {
     pub name: String,
+    #[schemars(with = "BTreeMap<String, serde_json::Value>")]
     pub values: Mapping,
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RawExpect {
     pub columns: Option<Vec<RawColumn>>,
@@ -172,7 +178,7 @@ pub struct RawExpect {
     pub snapshot: Option<RawSnapshot>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawColumn {
     pub name: String,
@@ -181,24 +187,25 @@ pub struct RawColumn {
     pub nullable: Option<bool>,
 }
 
-#[derive(Debug, Deserialize, Clone, Copy)]
+#[derive(Debug, Deserialize, JsonSchema, Clone, Copy)]
 #[serde(deny_unknown_fields)]
 pub struct RawBounds {
     pub min: Option<u64>,
     pub max: Option<u64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawAccepted {
     pub column: String,
+    #[schemars(with = "Vec<serde_json::Value>")]
     pub values: Vec<Yaml>,
     #[serde(default)]
     pub allow_null: bool,
     pub severity: Option<Severity>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRowCheck {
     pub name: String,
@@ -210,7 +217,7 @@ pub struct RawRowCheck {
     pub environments: Option<Vec<Environment>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawAggregateCheck {
     pub name: String,
@@ -219,14 +226,14 @@ pub struct RawAggregateCheck {
     pub environments: Option<Vec<Environment>>,
 }
 
-#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Deserialize, JsonSchema, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum CompareKind {
     Scalar,
     Rows,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawReconcile {
     pub name: String,
@@ -241,7 +248,7 @@ pub struct RawReconcile {
     pub environments: Option<Vec<Environment>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRelation {
     pub name: String,
@@ -249,6 +256,7 @@ pub struct RawRelation {
     pub subset: Option<String>,
     pub narrower: Option<Vec<String>>,
     #[serde(default)]
+    #[schemars(with = "serde_json::Value")]
     pub total: Yaml,
     #[serde(default)]
     pub measures: Vec<String>,
@@ -261,7 +269,7 @@ pub struct RawRelation {
     pub environments: Option<Vec<Environment>>,
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RawSnapshot {
     pub enabled: Option<bool>,
@@ -270,7 +278,7 @@ pub struct RawSnapshot {
     pub redact: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawTableCheck {
     pub name: String,
@@ -284,7 +292,7 @@ pub struct RawTableCheck {
 }
 
 /// One entry of a table check; exactly one rule key must be present.
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RawTableRule {
     pub name: Option<String>,
@@ -300,23 +308,24 @@ pub struct RawTableRule {
     pub metric: Option<RawMetric>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawPattern {
     pub column: String,
     pub regex: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawTableAccepted {
     pub column: String,
+    #[schemars(with = "Vec<serde_json::Value>")]
     pub values: Vec<Yaml>,
     #[serde(default)]
     pub allow_null: bool,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawFreshness {
     pub column: String,
@@ -324,7 +333,7 @@ pub struct RawFreshness {
     pub as_of: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawMetric {
     pub name: Option<String>,
@@ -409,7 +418,7 @@ impl<'de> Deserialize<'de> for KeySpec {
 
 /// `api:` in a query check: how its endpoint's request and answer differ from
 /// the query's parameters and columns (read by `assay probe`).
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RawApi {
     /// Query parameter -> the API's name for it (query string or `{route}` parameter).
@@ -425,4 +434,34 @@ pub struct RawApi {
     /// The parameter set the dashboard page loads with (default: a set named
     /// `default`, else the first set).
     pub page_set: Option<String>,
+}
+
+impl JsonSchema for TimingRuns {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "TimingRuns".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "`auto` (time a query again only when its first execution is above half its budget) or a number of solo timed runs for every query",
+            "oneOf": [
+                {"type": "string", "enum": ["auto"]},
+                {"type": "integer", "minimum": 0, "maximum": 1000}
+            ]
+        })
+    }
+}
+
+impl JsonSchema for KeySpec {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Key".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "one column, or a list of columns",
+            "oneOf": [
+                {"type": "string"},
+                {"type": "array", "items": {"type": "string"}, "minItems": 1}
+            ]
+        })
+    }
 }
