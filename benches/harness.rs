@@ -191,6 +191,7 @@ fn benches(c: &mut Criterion) {
         load_errors: Vec::new(),
         partition: None,
         infrastructure_error: None,
+        fixtures: None,
     };
     for (name, format) in [
         ("report_human_113_units", Format::Human),

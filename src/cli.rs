@@ -334,6 +334,10 @@ pub struct RunArgs {
     /// Exit 0 when --filter/--tag/--partition select no check (default: exit 2).
     #[arg(long)]
     pub allow_empty: bool,
+    /// Load the fixtures from the setup files, neither using nor filling the
+    /// cache of fixture databases.
+    #[arg(long)]
+    pub no_fixture_cache: bool,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

@@ -26,6 +26,8 @@ fn run_all_formats(dir: &Path) -> Reports {
     // One job: units finish (and the human report prints them) in plan order.
     let out = Assay::new(dir)
         .args(["run", "--no-progress", "-j", "1", "--format", "human"])
+        // Whether fixtures come from the cache depends on earlier runs.
+        .args(["--no-fixture-cache"])
         .args([
             format!("--format=json={}", p("r.json").display()),
             format!("--format=junit={}", p("junit.xml").display()),
@@ -55,8 +57,8 @@ fn redact(text: &str) -> String {
         (r"127\.0\.0\.1:\d+", "127.0.0.1:[port]"),
         (r"\d+(\.\d+)? ms\b", "[t] ms"),
         (
-            r"in \d+\.\d+ s \(setup \d+\.\d+ s\)",
-            "in [t] s (setup [t] s)",
+            r"in \d+\.\d+ s \(setup \d+\.\d+ s",
+            "in [t] s (setup [t] s",
         ),
         (r#"time="[0-9.]+""#, r#"time="[t]""#),
         // markdown: the `slowest (ms)` column

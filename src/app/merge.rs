@@ -79,6 +79,7 @@ pub(super) fn merge(args: cli::MergeArgs) -> Result<i32, AppError> {
             .iter()
             .filter_map(|s| s.infrastructure_error.clone())
             .reduce(|a, b| format!("{a}; {b}")),
+        fixtures: None,
     };
     for r in reps.reporters.iter_mut() {
         r.on_event(&engine::Event::RunStarted {

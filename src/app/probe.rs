@@ -157,6 +157,7 @@ pub(super) async fn probe(root: &Path, args: ProbeArgs) -> Result<i32, AppError>
                     load_errors,
                     partition: None,
                     infrastructure_error: Some(e.clone()),
+                    fixtures: None,
                 };
                 finish_empty(reports, &summary)?;
                 return Err(AppError::Infrastructure(e));

@@ -8,7 +8,8 @@ use super::load;
 use super::reports::{reporters, Reports};
 use super::targets::{close_all, target_specs};
 use crate::cli::RunArgs;
-use crate::db::{Database, TargetSpec};
+use crate::db::fixtures::{self, PrepareError};
+use crate::db::TargetSpec;
 use crate::engine::{self, Event, LoadError, Partition, RunSummary, Selection};
 use crate::error::{exit_code, AppError};
 use crate::snapshot::WriteMode;
@@ -82,16 +83,26 @@ pub(super) async fn run(root: &Path, args: RunArgs) -> Result<i32, AppError> {
     let opened = futures::future::join_all(
         specs
             .iter()
-            .map(|s| Database::open(s, suite.config.postgres_version, jobs as u32 + 1)),
+            .map(|s| fixtures::open(s, &suite, jobs as u32 + 1, !args.no_fixture_cache)),
     )
     .await;
     let mut databases = Vec::new();
+    let mut sources = Vec::new();
     let mut failure = None;
+    let mut setup_failure = None;
     for o in opened {
         match o {
-            Ok(d) => databases.push(d),
-            Err(e) => failure = failure.or(Some(e)),
+            Ok((d, source)) => {
+                databases.push(d);
+                sources.push(source);
+            }
+            Err(PrepareError::Setup(e)) => setup_failure = setup_failure.or(Some(e)),
+            Err(PrepareError::Infrastructure(e)) => failure = failure.or(Some(e)),
         }
+    }
+    if let Some(e) = setup_failure {
+        close_all(databases).await;
+        return Err(PrepareError::Setup(e).into_app_error());
     }
     let refusal = max_lag.and_then(|limit| {
         databases
@@ -119,12 +130,6 @@ pub(super) async fn run(root: &Path, args: RunArgs) -> Result<i32, AppError> {
         finish_empty(reports, &summary)?;
         return Err(AppError::Infrastructure(e));
     }
-    for d in databases.iter_mut() {
-        if let Err(e) = crate::db::fixtures::prepare(d, &suite).await {
-            close_all(databases).await;
-            return Err(e.into_app_error());
-        }
-    }
     let setup_ms = started.elapsed().as_secs_f64() * 1000.0;
     let in_ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
     let write_mode = if args.accept_snapshots {
@@ -141,8 +146,9 @@ pub(super) async fn run(root: &Path, args: RunArgs) -> Result<i32, AppError> {
         sample_rows: args.sample_rows,
         write_mode,
         environment,
+        fixtures: sources.first().copied(),
     };
-    let targets: Vec<&Database> = databases.iter().collect();
+    let targets: Vec<&crate::db::Database> = databases.iter().collect();
     let (summary, infra) = engine::run(
         &suite,
         &targets,
@@ -207,6 +213,7 @@ fn empty_summary(
         load_errors: load_errors.to_vec(),
         partition,
         infrastructure_error,
+        fixtures: None,
     }
 }
 

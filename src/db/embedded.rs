@@ -239,12 +239,22 @@ fn free_port() -> Result<u16, String> {
         .map_err(|e| format!("cannot find a free port: {e}"))
 }
 
+/// Where a new cluster's data directory comes from.
+#[derive(Debug, Clone)]
+pub enum DataSource {
+    /// The cached `initdb` template: an empty cluster.
+    Template,
+    /// A cached data directory with the suite's fixtures already loaded.
+    Cached(PathBuf),
+}
+
 /// A running throwaway cluster. Dropping it stops the server and deletes its files.
 pub struct EmbeddedCluster {
     pub port: u16,
     pub major: u32,
     /// The server binaries' directory (psql lives there too).
     pub bindir: PathBuf,
+    ident: Option<(u32, u32)>,
     run_dir: Option<tempfile::TempDir>,
     child: Option<Child>,
 }
@@ -252,10 +262,20 @@ pub struct EmbeddedCluster {
 impl EmbeddedCluster {
     /// Copies the template and starts the server; returns once it accepts connections.
     pub async fn start(wanted_major: u32) -> Result<EmbeddedCluster, String> {
+        Self::start_from(&find_binaries(wanted_major)?, DataSource::Template).await
+    }
+
+    /// Copies `source` into a fresh run directory and starts the server.
+    pub async fn start_from(
+        bins: &PgBinaries,
+        source: DataSource,
+    ) -> Result<EmbeddedCluster, String> {
         sweep_orphans();
-        let bins = find_binaries(wanted_major)?;
         let ident = server_identity()?;
-        let template = template(&bins, ident)?;
+        let from = match &source {
+            DataSource::Template => template(bins, ident)?,
+            DataSource::Cached(p) => p.clone(),
+        };
         let run_dir = tempfile::Builder::new()
             .prefix("assay-pg-")
             .tempdir()
@@ -266,23 +286,47 @@ impl EmbeddedCluster {
         )
         .map_err(|e| format!("cannot write run dir: {e}"))?;
         let data = run_dir.path().join("data");
-        copy_tree(&template, &data).map_err(|e| format!("cannot copy template cluster: {e}"))?;
+        copy_tree(&from, &data).map_err(|e| format!("cannot copy {}: {e}", from.display()))?;
         std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o700))
             .map_err(|e| format!("cannot set permissions: {e}"))?;
         chown_tree(run_dir.path(), ident).map_err(|e| format!("cannot chown run dir: {e}"))?;
+        let mut cluster = EmbeddedCluster {
+            port: 0,
+            major: bins.major,
+            bindir: bins.bindir.clone(),
+            ident,
+            run_dir: Some(run_dir),
+            child: None,
+        };
+        cluster.spawn_server().await?;
+        Ok(cluster)
+    }
 
+    fn data_dir(&self) -> Option<PathBuf> {
+        self.run_dir.as_ref().map(|d| d.path().join("data"))
+    }
+
+    /// Starts `postgres` on the run directory's data (on a free port,
+    /// trying again when another process takes the port first).
+    async fn spawn_server(&mut self) -> Result<(), String> {
+        let run_dir = self
+            .run_dir
+            .as_ref()
+            .map(|d| d.path().to_path_buf())
+            .ok_or("the cluster's run directory is gone")?;
+        let data = run_dir.join("data");
         let mut last_err = String::new();
         for _attempt in 0..3 {
             let port = free_port()?;
-            let log_path = run_dir.path().join("postgres.log");
+            let log_path = run_dir.join("postgres.log");
             let log =
                 std::fs::File::create(&log_path).map_err(|e| format!("cannot create log: {e}"))?;
             let log2 = log.try_clone().map_err(|e| e.to_string())?;
-            let mut cmd = Command::new(bins.bindir.join("postgres"));
+            let mut cmd = Command::new(self.bindir.join("postgres"));
             cmd.arg("-D")
                 .arg(&data)
                 .args(["-p", &port.to_string(), "-k"])
-                .arg(run_dir.path())
+                .arg(&run_dir)
                 .args([
                     "-c",
                     "listen_addresses=127.0.0.1",
@@ -291,12 +335,12 @@ impl EmbeddedCluster {
                 ])
                 .args(["-c", "max_wal_size=1GB", "-c", "logging_collector=off"])
                 .args(super::THROWAWAY_SETTINGS.iter().flat_map(|s| ["-c", s]))
-                .current_dir(run_dir.path())
+                .current_dir(&run_dir)
                 .stdin(Stdio::null())
                 .stdout(log)
                 .stderr(log2)
                 .process_group(0);
-            run_as(&mut cmd, ident);
+            run_as(&mut cmd, self.ident);
             // SAFETY: prctl is async-signal-safe; the closure allocates nothing.
             unsafe {
                 cmd.pre_exec(|| {
@@ -308,20 +352,12 @@ impl EmbeddedCluster {
             let child = cmd
                 .spawn()
                 .map_err(|e| format!("cannot start postgres: {e}"))?;
-            let mut cluster = EmbeddedCluster {
-                port,
-                major: bins.major,
-                bindir: bins.bindir.clone(),
-                run_dir: None,
-                child: Some(child),
-            };
-            match cluster.wait_ready(&log_path).await {
-                Ok(()) => {
-                    cluster.run_dir = Some(run_dir);
-                    return Ok(cluster);
-                }
+            self.port = port;
+            self.child = Some(child);
+            match self.wait_ready(&log_path).await {
+                Ok(()) => return Ok(()),
                 Err(e) => {
-                    cluster.stop_blocking();
+                    self.stop_server();
                     last_err = e;
                     if !last_err.contains("could not bind") && !last_err.contains("already in use")
                     {
@@ -331,6 +367,23 @@ impl EmbeddedCluster {
             }
         }
         Err(last_err)
+    }
+
+    /// Stops the server cleanly, copies its data directory to `dest` (a
+    /// directory that must not exist) and starts it again. Clients must
+    /// reconnect: the port may change.
+    pub async fn snapshot_data(&mut self, dest: &Path) -> Result<(), String> {
+        self.stop_server();
+        let data = self
+            .data_dir()
+            .ok_or("the cluster's run directory is gone")?;
+        let copied =
+            copy_tree(&data, dest).map_err(|e| format!("cannot copy the data directory: {e}"));
+        for stale in ["postmaster.pid", "postmaster.opts"] {
+            let _ = std::fs::remove_file(dest.join(stale));
+        }
+        self.spawn_server().await?;
+        copied
     }
 
     async fn wait_ready(&mut self, log_path: &Path) -> Result<(), String> {
@@ -367,6 +420,14 @@ impl EmbeddedCluster {
 
     /// Stops the server (fast shutdown, then kill) and removes its files.
     pub fn stop_blocking(&mut self) {
+        self.stop_server();
+        if let Some(dir) = self.run_dir.take() {
+            let _ = dir.close();
+        }
+    }
+
+    /// Stops the server (fast shutdown, then kill), keeping its files.
+    fn stop_server(&mut self) {
         if let Some(mut child) = self.child.take() {
             let pid = nix::unistd::Pid::from_raw(child.id() as i32);
             let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT);
@@ -382,9 +443,6 @@ impl EmbeddedCluster {
                     Ok(None) => std::thread::sleep(Duration::from_millis(5)),
                 }
             }
-        }
-        if let Some(dir) = self.run_dir.take() {
-            let _ = dir.close();
         }
     }
 

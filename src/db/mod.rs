@@ -59,23 +59,8 @@ impl Database {
     ) -> Result<Database, String> {
         match spec {
             TargetSpec::Embedded => {
-                let cluster = embedded::EmbeddedCluster::start(postgres_major).await?;
-                let opts = PgConnectOptions::new()
-                    .host("127.0.0.1")
-                    .port(cluster.port)
-                    .username("postgres")
-                    .database("postgres");
-                let pool = pool(opts, pool_size).await?;
-                Ok(Database {
-                    pool,
-                    label: cluster.label(),
-                    environment: Environment::Fixtures,
-                    external: false,
-                    replica_lag_s: None,
-                    cluster: Some(cluster),
-                    container: None,
-                    cancel_key: None,
-                })
+                let bins = embedded::find_binaries(postgres_major)?;
+                Self::open_embedded(&bins, embedded::DataSource::Template, pool_size).await
             }
             TargetSpec::Docker(image) => {
                 let container = docker::DockerCluster::start(image).await?;
@@ -127,6 +112,42 @@ impl Database {
         }
     }
 
+    /// Starts a throwaway cluster from `source` (the empty template, or a
+    /// cached data directory with fixtures loaded).
+    pub async fn open_embedded(
+        bins: &embedded::PgBinaries,
+        source: embedded::DataSource,
+        pool_size: u32,
+    ) -> Result<Database, String> {
+        let cluster = embedded::EmbeddedCluster::start_from(bins, source).await?;
+        let pool = pool(embedded_options(cluster.port), pool_size).await?;
+        Ok(Database {
+            pool,
+            label: cluster.label(),
+            environment: Environment::Fixtures,
+            external: false,
+            replica_lag_s: None,
+            cluster: Some(cluster),
+            container: None,
+            cancel_key: None,
+        })
+    }
+
+    /// Copies an embedded cluster's data directory to `dest` (stopping the
+    /// server cleanly for a consistent copy, then starting it again and
+    /// reconnecting). Errors for other targets.
+    pub async fn snapshot_data(&mut self, dest: &std::path::Path) -> Result<(), String> {
+        let Some(cluster) = self.cluster.as_mut() else {
+            return Err("only an embedded cluster's data can be copied".into());
+        };
+        let size = self.pool.options().get_max_connections();
+        self.pool.close().await;
+        let copied = cluster.snapshot_data(dest).await;
+        self.pool = pool(embedded_options(cluster.port), size).await?;
+        self.label = cluster.label();
+        copied
+    }
+
     /// The embedded cluster's psql binary and port (None for other targets).
     pub fn embedded_psql(&self) -> Option<(std::path::PathBuf, u16)> {
         self.cluster
@@ -147,6 +168,14 @@ impl Database {
             c.stop().await;
         }
     }
+}
+
+fn embedded_options(port: u16) -> PgConnectOptions {
+    PgConnectOptions::new()
+        .host("127.0.0.1")
+        .port(port)
+        .username("postgres")
+        .database("postgres")
 }
 
 async fn pool(opts: PgConnectOptions, size: u32) -> Result<PgPool, String> {

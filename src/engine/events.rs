@@ -192,6 +192,9 @@ pub struct RunSummary {
     /// could not be started, reached, or went away.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub infrastructure_error: Option<String>,
+    /// How the database got its fixtures: `cached`, `loaded`, `external`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixtures: Option<crate::db::fixtures::FixtureSource>,
 }
 
 /// An input problem: file, line and column where known, the message, the fix.

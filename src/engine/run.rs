@@ -97,6 +97,8 @@ pub struct RunOptions {
     pub sample_rows: Option<usize>,
     pub write_mode: WriteMode,
     pub environment: Environment,
+    /// How the (first) database got its fixtures, for the summary.
+    pub fixtures: Option<crate::db::fixtures::FixtureSource>,
 }
 
 enum Done {
@@ -394,6 +396,7 @@ pub async fn run(
             .partition
             .map(|(k, n)| super::events::Partition { k, n }),
         infrastructure_error: infra.clone(),
+        fixtures: opts.fixtures,
     };
     for r in reporters.iter_mut() {
         r.on_event(&Event::RunFinished(&summary));

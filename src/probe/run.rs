@@ -153,6 +153,7 @@ pub async fn run(
         load_errors,
         partition: None,
         infrastructure_error: probe.infrastructure_failure(),
+        fixtures: None,
     };
     for r in reporters.iter_mut() {
         r.on_event(&Event::RunFinished(&summary));

@@ -156,8 +156,13 @@ impl Reporter for HumanReporter {
                 } else {
                     self.style(Verdict::Pass).apply_to("OK")
                 };
+                let fixtures = match s.fixtures {
+                    Some(crate::db::fixtures::FixtureSource::Cached) => ": fixtures from the cache",
+                    Some(crate::db::fixtures::FixtureSource::Loaded) => ": fixtures loaded",
+                    _ => "",
+                };
                 text.push_str(&format!(
-                    "\n{verdict}: {} units in {:.2} s (setup {:.2} s) — passed {}, failed {}, errors {}, warnings {}, skipped {}\n",
+                    "\n{verdict}: {} units in {:.2} s (setup {:.2} s{fixtures}) — passed {}, failed {}, errors {}, warnings {}, skipped {}\n",
                     c.total(),
                     s.duration_ms / 1000.0,
                     s.setup_ms / 1000.0,

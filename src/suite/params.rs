@@ -137,9 +137,15 @@ impl fmt::Display for ParamValue {
             ParamValue::Integer(i) => write!(f, "{i}"),
             ParamValue::Numeric(n) => f.write_str(&n.to_plain_string()),
             ParamValue::Text(t) => f.write_str(t),
-            ParamValue::Date(d) => write!(f, "{}", d.format("%Y-%m-%d")),
-            ParamValue::Timestamp(t) => write!(f, "{}", t.format("%Y-%m-%d %H:%M:%S%.f")),
-            ParamValue::Timestamptz(t) => write!(f, "{}", t.format("%Y-%m-%d %H:%M:%S%.f%:z")),
+            ParamValue::Date(d) => f.write_str(&pg_date(d)),
+            ParamValue::Timestamp(t) => {
+                let (date, bc) = split_bc(pg_date(&t.date()));
+                write!(f, "{date} {}{bc}", t.format("%H:%M:%S%.f"))
+            }
+            ParamValue::Timestamptz(t) => {
+                let (date, bc) = split_bc(pg_date(&t.date_naive()));
+                write!(f, "{date} {}{bc}", t.format("%H:%M:%S%.f%:z"))
+            }
             ParamValue::List(items) => {
                 f.write_str("[")?;
                 for (i, v) in items.iter().enumerate() {
@@ -151,6 +157,26 @@ impl fmt::Display for ParamValue {
                 f.write_str("]")
             }
         }
+    }
+}
+
+/// A date as PostgreSQL reads it back: `YYYY-MM-DD`, more digits after
+/// year 9999 (never chrono's `+10008`), ` BC` before year 1.
+pub fn pg_date(d: &NaiveDate) -> String {
+    use chrono::Datelike;
+    let (y, m, day) = (d.year(), d.month(), d.day());
+    if y <= 0 {
+        format!("{:04}-{m:02}-{day:02} BC", 1 - y)
+    } else {
+        format!("{y:04}-{m:02}-{day:02}")
+    }
+}
+
+/// (`YYYY-MM-DD`, ` BC` or ``): PostgreSQL wants the era after the time.
+fn split_bc(date: String) -> (String, &'static str) {
+    match date.strip_suffix(" BC") {
+        Some(d) => (d.to_string(), " BC"),
+        None => (date, ""),
     }
 }
 

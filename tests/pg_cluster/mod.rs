@@ -243,6 +243,9 @@ impl Server {
                 "hot_standby=on",
                 "-c",
                 "max_wal_senders=5",
+                // Counting statement executions (tests/executions.rs).
+                "-c",
+                "shared_preload_libraries=pg_stat_statements",
             ])
             .current_dir(self.dir.path())
             .stdin(Stdio::null())

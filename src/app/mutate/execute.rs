@@ -152,6 +152,7 @@ impl Lab<'_> {
             sample_rows: None,
             write_mode: WriteMode::Nothing,
             environment: Environment::Fixtures,
+            fixtures: None,
         };
         let results = Arc::new(Mutex::new(Vec::new()));
         let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(Collect(results.clone()))];
