@@ -20,12 +20,23 @@ pub struct Item {
 }
 
 /// Types Postgres can read back from their text form in `jsonb_to_recordset`.
+/// Not json/jsonb: a JSON string given for such a column stays a JSON string
+/// (`'"{..}"'`), so they are read as text and cast back (see [`restored`]).
 fn recordset_type(ty: &str) -> &str {
     match ty {
         "int2" | "int4" | "int8" | "float4" | "float8" | "numeric" | "text" | "varchar"
-        | "bpchar" | "bool" | "date" | "timestamp" | "timestamptz" | "time" | "json" | "jsonb"
-        | "text[]" | "int4[]" | "int8[]" | "numeric[]" | "date[]" | "name" => ty,
+        | "bpchar" | "bool" | "date" | "timestamp" | "timestamptz" | "time" | "text[]"
+        | "int4[]" | "int8[]" | "numeric[]" | "date[]" | "name" => ty,
         _ => "text",
+    }
+}
+
+/// A column of `src` under its own name, with its type when it was read as text.
+fn restored(name: &str, ty: &str) -> String {
+    let q = quote_ident(name);
+    match ty {
+        "json" | "jsonb" => format!("{q}::{ty} as {q}"),
+        _ => q,
     }
 }
 
@@ -109,10 +120,17 @@ pub fn statement(out: &QueryOutput, items: &[Item]) -> String {
         .map(|c| format!("{} {}", quote_ident(&c.name), recordset_type(&c.ty)))
         .collect();
     defs.push("__assay_ord int8".into());
+    let mut src: Vec<String> = out
+        .columns
+        .iter()
+        .map(|c| restored(&c.name, &c.ty))
+        .collect();
+    src.push("__assay_ord".into());
     let cols: Vec<String> = out.columns.iter().map(|c| quote_ident(&c.name)).collect();
     let select: Vec<String> = items.iter().map(|i| i.select.clone()).collect();
     format!(
-        "with src as (select * from jsonb_to_recordset($1::jsonb) as t({})),\n out as (select {} from src)\nselect {}",
+        "with src as (select {} from jsonb_to_recordset($1::jsonb) as t({})),\n out as (select {} from src)\nselect {}",
+        src.join(", "),
         defs.join(", "),
         if cols.is_empty() { "1 as __assay_empty".to_string() } else { cols.join(", ") },
         select.join(",\n ")
@@ -327,8 +345,6 @@ mod tests {
             "timestamp",
             "timestamptz",
             "time",
-            "json",
-            "jsonb",
             "text[]",
             "int4[]",
             "int8[]",
@@ -340,7 +356,16 @@ mod tests {
         for (i, t) in readable.iter().enumerate() {
             assert!(sql.contains(&format!("\"c{i}\" {t},")), "c{i} {t}: {sql}");
         }
-        // Anything else travels as text.
+        // Anything else travels as text; json and jsonb are cast back in
+        // `src` (given as JSON strings they would stay strings).
+        let sql = statement(&typed(&["json", "jsonb", "int8"]), &[]);
+        assert!(
+            sql.starts_with(
+                "with src as (select \"c0\"::json as \"c0\", \"c1\"::jsonb as \"c1\", \"c2\", __assay_ord \
+                 from jsonb_to_recordset($1::jsonb) as t(\"c0\" text, \"c1\" text, \"c2\" int8, __assay_ord int8)),"
+            ),
+            "{sql}"
+        );
         let other = [
             "uuid",
             "interval",
@@ -370,7 +395,7 @@ mod tests {
         assert_eq!(
             sql,
             format!(
-                "with src as (select * from jsonb_to_recordset($1::jsonb) as t(\"leads\" int8, \"we\"\"ird Name\" text, __assay_ord int8)),\n \
+                "with src as (select \"leads\", \"we\"\"ird Name\", __assay_ord from jsonb_to_recordset($1::jsonb) as t(\"leads\" int8, \"we\"\"ird Name\" text, __assay_ord int8)),\n \
                  out as (select \"leads\", \"we\"\"ird Name\" from src)\nselect {},\n {}",
                 items[0].select, items[1].select
             )
@@ -378,7 +403,10 @@ mod tests {
         // An output without columns still has a relation `out`.
         let sql = statement(&QueryOutput::default(), &items[..1]);
         assert!(
-            sql.contains("as t(__assay_ord int8)),\n out as (select 1 as __assay_empty from src)"),
+            sql.starts_with(
+                "with src as (select __assay_ord from jsonb_to_recordset($1::jsonb) as t(__assay_ord int8)),\n \
+                 out as (select 1 as __assay_empty from src)"
+            ),
             "{sql}"
         );
     }
