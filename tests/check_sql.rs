@@ -17,6 +17,26 @@ defaults:
 
 const SCHEMA: &str = "\
 create schema t;
+create table t.pairs (a int, b int);
+insert into t.pairs values (1, null), (1, null), (null, null), (null, null), (2, 2), (3, 3);
+create table t.dups (a int, b int);
+insert into t.dups values (1, null), (1, null), (2, 2), (2, 2), (2, 2), (3, 3);
+";
+
+/// A composite key with a NULL in it repeats nothing (as a one-column key
+/// and as the sample rows say).
+const PAIRS: &str = "\
+name: pairs
+table: t.pairs
+checks:
+  - unique: [[a, b]]
+";
+
+const DUPS: &str = "\
+name: dups
+table: t.dups
+checks:
+  - unique: [[a, b]]
 ";
 
 /// Row checks see json and jsonb output columns as JSON values (objects,
@@ -46,6 +66,8 @@ fn check_sql_follows_postgres_semantics() {
         ("assay.yaml", CONFIG),
         ("schema.sql", SCHEMA),
         ("checks/payloads.yaml", PAYLOADS),
+        ("checks/pairs.yaml", PAIRS),
+        ("checks/dups.yaml", DUPS),
         ("sql/endpoints/payloads.sql", PAYLOADS_SQL),
     ]);
     let (out, report) = run_json(dir.path(), &[]);
@@ -64,5 +86,21 @@ fn check_sql_follows_postgres_semantics() {
             out.stdout
         );
     }
-    out.expect_code(0);
+    assert_eq!(
+        status("pairs", "", "unique(a, b)"),
+        ("pass".to_string(), "no duplicate rows".to_string()),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        status("dups", "", "unique(a, b)"),
+        ("fail".to_string(), "2 duplicate rows".to_string()),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        outcome(&report, "dups", "", "unique(a, b)")["details"],
+        serde_json::json!(["row 1: a=2 b=2 copies=3"])
+    );
+    out.expect_code(1);
 }

@@ -61,7 +61,9 @@ fn measure(rule: &TableRule, table: &str) -> String {
             if cols.len() == 1 {
                 format!("(count({row}) - count(distinct {row}))::text")
             } else {
-                format!("(count(*) - count(distinct row({row})))::text")
+                // As for one column: a key with a NULL in it repeats nothing.
+                let present = key_present(cols);
+                format!("(count(*) filter (where {present}) - count(distinct row({row})) filter (where {present}))::text")
             }
         }
         TableRuleKind::Freshness { column, as_of, .. } => format!(
@@ -73,6 +75,14 @@ fn measure(rule: &TableRule, table: &str) -> String {
         TableRuleKind::Metric { sql, filter: Some(f), .. } => format!("(select ({sql}) from {table} where {f})::text"),
         _ => format!("(count(*) filter (where {}))::text", violation(rule).expect("row rules have a violation")),
     }
+}
+
+/// A SQL boolean: no column of the key is NULL.
+fn key_present(cols: &[String]) -> String {
+    cols.iter()
+        .map(|c| format!("{} is not null", quote_ident(c)))
+        .collect::<Vec<_>>()
+        .join(" and ")
 }
 
 /// One statement computing every rule of the check.
@@ -89,11 +99,7 @@ pub fn sample_statement(check: &TableCheck, rule: &TableRule, n: usize) -> Optio
             .map(|c| quote_ident(c))
             .collect::<Vec<_>>()
             .join(", ");
-        let present = cols
-            .iter()
-            .map(|c| format!("{} is not null", quote_ident(c)))
-            .collect::<Vec<_>>()
-            .join(" and ");
+        let present = key_present(cols);
         return Some(format!(
             "select {key}, count(*) as copies from {} where {present} group by {key} having count(*) > 1 order by count(*) desc limit {n}",
             check.table
@@ -335,7 +341,9 @@ mod tests {
         let want = [
             "count(*)::text".to_string(),
             "(count(\"sk\") - count(distinct \"sk\"))::text".to_string(),
-            "(count(*) - count(distinct row(\"day\", \"platform\")))::text".to_string(),
+            "(count(*) filter (where \"day\" is not null and \"platform\" is not null) \
+             - count(distinct row(\"day\", \"platform\")) filter (where \"day\" is not null and \"platform\" is not null))::text"
+                .to_string(),
             "coalesce(extract(epoch from ((date '2025-10-06')::timestamptz - max(\"created at\")::timestamptz))::text, 'empty') \
              || '|' || coalesce(max(\"created at\")::text, '')"
                 .to_string(),
