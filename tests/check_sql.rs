@@ -21,6 +21,8 @@ create table t.pairs (a int, b int);
 insert into t.pairs values (1, null), (1, null), (null, null), (null, null), (2, 2), (3, 3);
 create table t.dups (a int, b int);
 insert into t.dups values (1, null), (1, null), (2, 2), (2, 2), (2, 2), (3, 3);
+create table t.codes (c text);
+insert into t.codes values ('x'), (null), ('y');
 ";
 
 /// A composite key with a NULL in it repeats nothing (as a one-column key
@@ -30,6 +32,20 @@ name: pairs
 table: t.pairs
 checks:
   - unique: [[a, b]]
+";
+
+/// An empty list of accepted values accepts no value: with `allow_null`
+/// only NULL passes.
+const CODES: &str = "\
+name: codes
+table: t.codes
+checks:
+  - name: only_null
+    accepted_values: {column: c, values: [], allow_null: true}
+  - name: nothing
+    accepted_values: {column: c, values: [], allow_null: false}
+  - name: listed
+    accepted_values: {column: c, values: [x, y], allow_null: true}
 ";
 
 const DUPS: &str = "\
@@ -68,6 +84,7 @@ fn check_sql_follows_postgres_semantics() {
         ("checks/payloads.yaml", PAYLOADS),
         ("checks/pairs.yaml", PAIRS),
         ("checks/dups.yaml", DUPS),
+        ("checks/codes.yaml", CODES),
         ("sql/endpoints/payloads.sql", PAYLOADS_SQL),
     ]);
     let (out, report) = run_json(dir.path(), &[]);
@@ -101,6 +118,33 @@ fn check_sql_follows_postgres_semantics() {
     assert_eq!(
         outcome(&report, "dups", "", "unique(a, b)")["details"],
         serde_json::json!(["row 1: a=2 b=2 copies=3"])
+    );
+    assert_eq!(
+        status("codes", "", "only_null"),
+        (
+            "fail".to_string(),
+            "2 values outside the accepted set".to_string()
+        ),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        outcome(&report, "codes", "", "only_null")["details"],
+        serde_json::json!(["row 1: c=x", "row 2: c=y"])
+    );
+    assert_eq!(
+        status("codes", "", "nothing"),
+        (
+            "fail".to_string(),
+            "3 values outside the accepted set".to_string()
+        )
+    );
+    assert_eq!(
+        status("codes", "", "listed"),
+        (
+            "pass".to_string(),
+            "no values outside the accepted set".to_string()
+        )
     );
     out.expect_code(1);
 }

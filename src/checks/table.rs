@@ -36,15 +36,15 @@ pub fn violation(rule: &TableRule) -> Option<String> {
             allow_null,
         } => {
             let q = quote_ident(column);
-            let list = if values.is_empty() {
-                "null".to_string()
-            } else {
-                values
-                    .iter()
-                    .map(|v| quote_literal(v))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
+            if values.is_empty() {
+                // Every value is outside an empty set (`in (null)` would be NULL).
+                return Some(format!("not ({q} is null and {allow_null})"));
+            }
+            let list = values
+                .iter()
+                .map(|v| quote_literal(v))
+                .collect::<Vec<_>>()
+                .join(", ");
             format!("coalesce({q}::text in ({list}), {allow_null}) = false")
         }
         TableRuleKind::NonNegative(c) => format!("{} < 0", quote_ident(c)),
@@ -287,6 +287,14 @@ mod tests {
             (
                 accepted(&["meta"], true),
                 "coalesce(\"platform\"::text in ('meta'), true) = false".to_string(),
+            ),
+            (
+                accepted(&[], true),
+                "not (\"platform\" is null and true)".to_string(),
+            ),
+            (
+                accepted(&[], false),
+                "not (\"platform\" is null and false)".to_string(),
             ),
             (
                 rule(TableRuleKind::NonNegative("spend".into())),
@@ -540,6 +548,8 @@ mod tests {
             "rows with NULL",
             "values that are not a YYYY-MM-DD date",
             "values not matching the pattern",
+            "values outside the accepted set",
+            "values outside the accepted set",
             "values outside the accepted set",
             "values outside the accepted set",
             "negative values",
