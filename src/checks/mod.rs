@@ -9,5 +9,7 @@ pub mod relations;
 pub mod sample;
 pub mod shape;
 pub mod table;
+#[cfg(test)]
+mod testing;
 
 pub use outcome::{Outcome, Status};

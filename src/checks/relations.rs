@@ -387,3 +387,777 @@ fn narrower(
         Err(problems)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testing::{date, everywhere, int, num, output, set, text, text_value};
+    use crate::checks::Status;
+
+    const ALL: ParamValue = ParamValue::Null;
+
+    fn leads(values: &[i64]) -> QueryOutput {
+        output(
+            &[("leads", "int8")],
+            values.iter().map(|&v| vec![int(v)]).collect(),
+        )
+    }
+
+    fn leads_num(values: &[&str]) -> QueryOutput {
+        output(
+            &[("leads", "numeric")],
+            values.iter().map(|v| vec![num(v)]).collect(),
+        )
+    }
+
+    fn relation(kind: RelationKind, tolerance: f64) -> Relation {
+        Relation {
+            name: "rel".into(),
+            kind,
+            tolerance,
+            scope: everywhere(),
+        }
+    }
+
+    fn partition_kind(measures: &[&str], by: &[&str], complete: bool) -> RelationKind {
+        RelationKind::Partition {
+            param: "platform".into(),
+            total: ALL,
+            measures: measures.iter().map(|m| m.to_string()).collect(),
+            by: by.iter().map(|b| b.to_string()).collect(),
+            complete,
+        }
+    }
+
+    fn subset_kind(columns: Option<&[&str]>) -> RelationKind {
+        RelationKind::Subset {
+            param: "platform".into(),
+            total: ALL,
+            columns: columns.map(|c| c.iter().map(|s| s.to_string()).collect()),
+        }
+    }
+
+    fn narrower_kind(measures: &[&str]) -> RelationKind {
+        RelationKind::Narrower {
+            from: "date_from".into(),
+            to: "date_to".into(),
+            measures: measures.iter().map(|m| m.to_string()).collect(),
+        }
+    }
+
+    fn run(rel: &Relation, results: &[(ParamSet, QueryOutput)]) -> Outcome {
+        let refs: Vec<(&ParamSet, &QueryOutput)> = results.iter().map(|(s, o)| (s, o)).collect();
+        evaluate(rel, Severity::Error, &refs)
+    }
+
+    fn platform(name: &str, value: ParamValue) -> ParamSet {
+        set(name, &[("platform", value)])
+    }
+
+    fn platform_in(name: &str, value: ParamValue, window: &str) -> ParamSet {
+        set(name, &[("platform", value), ("window", text_value(window))])
+    }
+
+    fn window(name: &str, from: &str, to: &str) -> ParamSet {
+        set(name, &[("date_from", date(from)), ("date_to", date(to))])
+    }
+
+    fn sets(results: &[(ParamSet, QueryOutput)]) -> Vec<ParamSet> {
+        results.iter().map(|(s, _)| s.clone()).collect()
+    }
+
+    // ---- partition ----
+
+    #[test]
+    fn partition_that_adds_up_passes() {
+        let results = vec![
+            (platform("all", ALL), leads(&[10, 20])),
+            (platform("meta", text_value("meta")), leads(&[12])),
+            (platform("google", text_value("google")), leads(&[18])),
+        ];
+        let o = run(
+            &relation(partition_kind(&["leads"], &[], true), 0.0),
+            &results,
+        );
+        assert_eq!(o.status, Status::Pass, "{o:?}");
+        assert_eq!(o.kind, "relation");
+        assert_eq!(o.name, "rel");
+        assert_eq!(o.message, "holds over 1 comparisons");
+        // One comparison per measure.
+        let with_rows = run(
+            &relation(partition_kind(&["leads", "rows"], &[], true), 0.0),
+            &[
+                (platform("all", ALL), leads(&[10, 20])),
+                (platform("meta", text_value("meta")), leads(&[12])),
+                (platform("google", text_value("google")), leads(&[18])),
+            ],
+        );
+        assert_eq!(with_rows.status, Status::Pass, "{with_rows:?}");
+        assert_eq!(with_rows.message, "holds over 2 comparisons");
+    }
+
+    #[test]
+    fn partition_that_does_not_add_up_fails_naming_measure_sums_and_set() {
+        let results = vec![
+            (platform_in("all_w1", ALL, "w1"), leads(&[31])),
+            (
+                platform_in("meta_w1", text_value("meta"), "w1"),
+                leads(&[12]),
+            ),
+            (
+                platform_in("google_w1", text_value("google"), "w1"),
+                leads(&[18]),
+            ),
+        ];
+        let o = run(
+            &relation(partition_kind(&["leads"], &[], true), 0.0),
+            &results,
+        );
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(o.severity, Severity::Error);
+        assert_eq!(
+            o.message,
+            "sum of `leads` over platform in [meta, google] is 30, but platform=null gives 31 \
+             (they must be equal) [window=w1; set all_w1]"
+        );
+        assert!(o.details.is_empty());
+    }
+
+    #[test]
+    fn partition_parts_above_the_total_fail_too() {
+        let results = vec![
+            (platform("all", ALL), leads(&[29])),
+            (platform("meta", text_value("meta")), leads(&[12])),
+            (platform("google", text_value("google")), leads(&[18])),
+        ];
+        let o = run(
+            &relation(partition_kind(&["leads"], &[], true), 0.0),
+            &results,
+        );
+        assert_eq!(o.status, Status::Fail);
+        // Without other parameters there is no context to show.
+        assert_eq!(
+            o.message,
+            "sum of `leads` over platform in [meta, google] is 30, but platform=null gives 29 \
+             (they must be equal)"
+        );
+    }
+
+    #[test]
+    fn incomplete_partition_allows_parts_below_the_total_but_not_above() {
+        let kind = partition_kind(&["leads"], &[], false);
+        let below = run(
+            &relation(kind.clone(), 0.0),
+            &[
+                (platform("all", ALL), leads(&[40])),
+                (platform("meta", text_value("meta")), leads(&[12])),
+                (platform("google", text_value("google")), leads(&[18])),
+            ],
+        );
+        assert_eq!(below.status, Status::Pass, "{below:?}");
+        assert_eq!(below.message, "holds over 1 comparisons");
+
+        let above = run(
+            &relation(kind, 0.0),
+            &[
+                (platform("all", ALL), leads(&[29])),
+                (platform("meta", text_value("meta")), leads(&[12])),
+                (platform("google", text_value("google")), leads(&[18])),
+            ],
+        );
+        assert_eq!(above.status, Status::Fail);
+        assert_eq!(
+            above.message,
+            "sum of `leads` over platform in [meta, google] is 30, but platform=null gives 29 \
+             (parts must not exceed it)"
+        );
+    }
+
+    fn by_day(rows: &[(&str, Option<i64>)]) -> QueryOutput {
+        output(
+            &[("dt", "date"), ("leads", "int8")],
+            rows.iter()
+                .map(|(d, v)| vec![text(d), v.map(int).unwrap_or(Cell::Null)])
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn partition_by_keys_compares_each_key() {
+        let total = by_day(&[("2025-10-01", Some(10)), ("2025-10-02", Some(20))]);
+        let ok = run(
+            &relation(partition_kind(&["leads"], &["dt"], true), 0.0),
+            &[
+                (platform("all", ALL), total.clone()),
+                (
+                    platform("meta", text_value("meta")),
+                    by_day(&[("2025-10-01", Some(4)), ("2025-10-02", Some(20))]),
+                ),
+                (
+                    platform("google", text_value("google")),
+                    // A NULL measure adds nothing.
+                    by_day(&[("2025-10-01", Some(6)), ("2025-10-02", None)]),
+                ),
+            ],
+        );
+        assert_eq!(ok.status, Status::Pass, "{ok:?}");
+        assert_eq!(ok.message, "holds over 2 comparisons");
+
+        // Same overall sum (30), but the days do not add up; and a part has a
+        // day the total lacks.
+        let bad = run(
+            &relation(partition_kind(&["leads"], &["dt"], true), 0.0),
+            &[
+                (platform("all", ALL), total),
+                (
+                    platform("meta", text_value("meta")),
+                    by_day(&[("2025-10-01", Some(10)), ("2025-10-02", Some(15))]),
+                ),
+                (
+                    platform("google", text_value("google")),
+                    by_day(&[("2025-10-03", Some(5))]),
+                ),
+            ],
+        );
+        assert_eq!(bad.status, Status::Fail);
+        assert_eq!(
+            bad.message,
+            "dt=2025-10-02: sum of `leads` over platform in [meta, google] is 15, but \
+             platform=null gives 20 (they must be equal)"
+        );
+        assert_eq!(
+            bad.details,
+            vec![
+                "dt=2025-10-03: sum of `leads` over platform in [meta, google] is 5, but \
+                 platform=null gives 0 (they must be equal)"
+            ]
+        );
+    }
+
+    #[test]
+    fn partition_by_a_missing_or_non_numeric_column_fails() {
+        let results = vec![
+            (platform("all", ALL), by_day(&[("2025-10-01", Some(1))])),
+            (
+                platform("meta", text_value("meta")),
+                by_day(&[("2025-10-01", Some(1))]),
+            ),
+        ];
+        let o = run(
+            &relation(partition_kind(&["leads"], &["day"], true), 0.0),
+            &results,
+        );
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(o.message, "no column `day` in the output");
+
+        let o = run(
+            &relation(partition_kind(&["dt"], &["leads"], true), 0.0),
+            &results,
+        );
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(o.message, "`dt` is not numeric");
+
+        let o = run(
+            &relation(partition_kind(&["spend"], &[], true), 0.0),
+            &results,
+        );
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(o.message, "no column `spend` in the output (dt, leads)");
+    }
+
+    #[test]
+    fn partition_tolerance_is_inclusive_both_ways() {
+        let parts = |total: &str, a: &str, b: &str| {
+            vec![
+                (platform("all", ALL), leads_num(&[total])),
+                (platform("meta", text_value("meta")), leads_num(&[a])),
+                (platform("google", text_value("google")), leads_num(&[b])),
+            ]
+        };
+        let complete = relation(partition_kind(&["leads"], &[], true), 0.5);
+        assert_eq!(
+            run(&complete, &parts("10.5", "4", "6")).status,
+            Status::Pass
+        );
+        assert_eq!(run(&complete, &parts("9.5", "4", "6")).status, Status::Pass);
+        assert_eq!(
+            run(&complete, &parts("10.51", "4", "6")).status,
+            Status::Fail
+        );
+        assert_eq!(
+            run(&complete, &parts("9.49", "4", "6")).status,
+            Status::Fail
+        );
+
+        let partial = relation(partition_kind(&["leads"], &[], false), 0.5);
+        assert_eq!(run(&partial, &parts("10", "4.5", "6")).status, Status::Pass);
+        let over = run(&partial, &parts("10", "4.51", "6"));
+        assert_eq!(over.status, Status::Fail);
+        assert!(over
+            .message
+            .contains("is 10.51, but platform=null gives 10"));
+
+        // Without tolerance the smallest difference counts.
+        let exact = relation(partition_kind(&["leads"], &[], true), 0.0);
+        assert_eq!(
+            run(&exact, &parts("10.000001", "4", "6")).status,
+            Status::Fail
+        );
+    }
+
+    #[test]
+    fn partition_groups_by_the_other_parameters() {
+        // w1 adds up; w2 has no total; w3 has only the total: only w1 compares.
+        let results = vec![
+            (platform_in("all_w1", ALL, "w1"), leads(&[30])),
+            (
+                platform_in("meta_w1", text_value("meta"), "w1"),
+                leads(&[30]),
+            ),
+            (
+                platform_in("meta_w2", text_value("meta"), "w2"),
+                leads(&[99]),
+            ),
+            (platform_in("all_w3", ALL, "w3"), leads(&[7])),
+            // A set without the parameter takes no part.
+            (
+                set("other", &[("window", text_value("w1"))]),
+                leads(&[1000]),
+            ),
+        ];
+        let o = run(
+            &relation(partition_kind(&["leads"], &[], true), 0.0),
+            &results,
+        );
+        assert_eq!(o.status, Status::Pass, "{o:?}");
+        assert_eq!(o.message, "holds over 1 comparisons");
+        assert_eq!(
+            possible_comparisons(&partition_kind(&["leads"], &[], true), &sets(&results)),
+            1
+        );
+    }
+
+    #[test]
+    fn partition_without_total_or_parts_is_skipped() {
+        let only_parts = vec![
+            (platform("meta", text_value("meta")), leads(&[1])),
+            (platform("google", text_value("google")), leads(&[2])),
+        ];
+        let o = run(
+            &relation(partition_kind(&["leads"], &[], true), 0.0),
+            &only_parts,
+        );
+        assert_eq!(o.status, Status::Skip);
+        assert_eq!(o.message, "no parameter sets to compare");
+        let only_total = vec![(platform("all", ALL), leads(&[1]))];
+        let o = run(
+            &relation(partition_kind(&["leads"], &[], true), 0.0),
+            &only_total,
+        );
+        assert_eq!(o.status, Status::Skip);
+    }
+
+    #[test]
+    fn possible_partition_comparisons() {
+        let kind = partition_kind(&["leads"], &[], true);
+        let two_windows = vec![
+            platform_in("all_w1", ALL, "w1"),
+            platform_in("meta_w1", text_value("meta"), "w1"),
+            platform_in("google_w1", text_value("google"), "w1"),
+            platform_in("all_w2", ALL, "w2"),
+            platform_in("meta_w2", text_value("meta"), "w2"),
+        ];
+        assert_eq!(possible_comparisons(&kind, &two_windows), 2);
+        // The total matches no set.
+        let no_total = RelationKind::Partition {
+            param: "platform".into(),
+            total: text_value("all"),
+            measures: vec!["leads".into()],
+            by: vec![],
+            complete: true,
+        };
+        assert_eq!(possible_comparisons(&no_total, &two_windows), 0);
+        // A single-valued axis: the total alone, or one part alone.
+        let total_only = vec![
+            platform_in("all_w1", ALL, "w1"),
+            platform_in("all_w2", ALL, "w2"),
+        ];
+        assert_eq!(possible_comparisons(&kind, &total_only), 0);
+        let part_only = vec![platform("meta", text_value("meta"))];
+        assert_eq!(possible_comparisons(&kind, &part_only), 0);
+        // A parameter no set has.
+        assert_eq!(
+            possible_comparisons(&kind, &[window("w", "2025-10-01", "2025-10-02")]),
+            0
+        );
+    }
+
+    // ---- subset ----
+
+    fn campaigns(rows: &[(&str, &str, i64)]) -> QueryOutput {
+        output(
+            &[
+                ("platform", "text"),
+                ("campaign", "text"),
+                ("leads", "int8"),
+            ],
+            rows.iter()
+                .map(|(p, c, l)| vec![text(p), text(c), int(*l)])
+                .collect(),
+        )
+    }
+
+    fn all_campaigns() -> QueryOutput {
+        campaigns(&[("meta", "c1", 10), ("google", "c2", 5), ("meta", "c3", 7)])
+    }
+
+    #[test]
+    fn subset_rows_found_in_the_total_pass() {
+        let results = vec![
+            (platform("all", ALL), all_campaigns()),
+            (
+                platform("meta", text_value("meta")),
+                campaigns(&[("meta", "c3", 7), ("meta", "c1", 10)]),
+            ),
+            (
+                platform("google", text_value("google")),
+                campaigns(&[("google", "c2", 5)]),
+            ),
+        ];
+        let o = run(&relation(subset_kind(None), 0.0), &results);
+        assert_eq!(o.status, Status::Pass, "{o:?}");
+        // One comparison per subset row.
+        assert_eq!(o.message, "holds over 3 comparisons");
+    }
+
+    #[test]
+    fn subset_row_missing_from_the_total_fails() {
+        let results = vec![
+            (platform("all", ALL), all_campaigns()),
+            (
+                platform("meta", text_value("meta")),
+                campaigns(&[("meta", "c1", 10), ("meta", "c1", 11)]),
+            ),
+        ];
+        let o = run(&relation(subset_kind(None), 0.0), &results);
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(
+            o.message,
+            "set `meta` has a row not in the platform=null result: platform=meta campaign=c1 leads=11"
+        );
+    }
+
+    #[test]
+    fn subset_counts_repeated_rows() {
+        // The total has (meta, c1, 10) once; the subset twice.
+        let results = vec![
+            (platform("all", ALL), all_campaigns()),
+            (
+                platform("meta", text_value("meta")),
+                campaigns(&[("meta", "c1", 10), ("meta", "c1", 10)]),
+            ),
+        ];
+        let o = run(&relation(subset_kind(None), 0.0), &results);
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(
+            o.message,
+            "set `meta` has a row not in the platform=null result: platform=meta campaign=c1 leads=10"
+        );
+    }
+
+    #[test]
+    fn subset_compares_the_listed_columns_by_value() {
+        // leads differ, but only platform and campaign are compared.
+        let results = vec![
+            (platform("all", ALL), all_campaigns()),
+            (
+                platform("meta", text_value("meta")),
+                campaigns(&[("meta", "c1", 999)]),
+            ),
+        ];
+        let o = run(
+            &relation(subset_kind(Some(&["platform", "campaign"])), 0.0),
+            &results,
+        );
+        assert_eq!(o.status, Status::Pass, "{o:?}");
+        // Numbers compare by value: 10.0 (numeric) is 10 (int8); NULL is NULL.
+        let total = output(
+            &[("campaign", "text"), ("leads", "numeric")],
+            vec![vec![text("c1"), num("10.0")], vec![text("c2"), Cell::Null]],
+        );
+        let part = output(
+            &[("leads", "int8"), ("campaign", "text")],
+            vec![vec![int(10), text("c1")], vec![Cell::Null, text("c2")]],
+        );
+        let o = run(
+            &relation(subset_kind(None), 0.0),
+            &[
+                (platform("all", ALL), total),
+                (platform("meta", text_value("meta")), part),
+            ],
+        );
+        assert_eq!(o.status, Status::Pass, "{o:?}");
+        assert_eq!(o.message, "holds over 2 comparisons");
+    }
+
+    #[test]
+    fn subset_column_missing_from_the_total_fails() {
+        let results = vec![
+            (
+                platform("all", ALL),
+                output(&[("campaign", "text")], vec![vec![text("c1")]]),
+            ),
+            (
+                platform("meta", text_value("meta")),
+                campaigns(&[("meta", "c1", 10)]),
+            ),
+        ];
+        let o = run(&relation(subset_kind(None), 0.0), &results);
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(o.message, "no column `platform` in the output");
+    }
+
+    #[test]
+    fn subset_compares_only_within_the_same_other_parameters() {
+        // meta_w2's total is missing: it is not compared with all_w1.
+        let results = vec![
+            (platform_in("all_w1", ALL, "w1"), all_campaigns()),
+            (
+                platform_in("meta_w2", text_value("meta"), "w2"),
+                campaigns(&[("meta", "zz", 1)]),
+            ),
+        ];
+        let o = run(&relation(subset_kind(None), 0.0), &results);
+        assert_eq!(o.status, Status::Skip, "{o:?}");
+        assert_eq!(possible_comparisons(&subset_kind(None), &sets(&results)), 0);
+    }
+
+    #[test]
+    fn relation_failure_shows_the_first_problem_and_at_most_twelve_more() {
+        let many: Vec<(&str, &str, i64)> = (0..15).map(|_| ("meta", "new", 1)).collect();
+        let results = vec![
+            (platform("all", ALL), all_campaigns()),
+            (platform("meta", text_value("meta")), campaigns(&many)),
+        ];
+        let o = run(&relation(subset_kind(None), 0.0), &results);
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(
+            o.message,
+            "set `meta` has a row not in the platform=null result: platform=meta campaign=new leads=1"
+        );
+        assert_eq!(o.details.len(), 12);
+        assert!(o.details.iter().all(|d| d == &o.message));
+    }
+
+    #[test]
+    fn possible_subset_comparisons() {
+        let kind = subset_kind(None);
+        let s = vec![
+            platform("all", ALL),
+            platform("meta", text_value("meta")),
+            platform("google", text_value("google")),
+        ];
+        assert_eq!(possible_comparisons(&kind, &s), 2);
+        let no_total = RelationKind::Subset {
+            param: "platform".into(),
+            total: text_value("any"),
+            columns: None,
+        };
+        assert_eq!(possible_comparisons(&no_total, &s), 0);
+        // A single-valued axis.
+        assert_eq!(possible_comparisons(&kind, &[platform("all", ALL)]), 0);
+    }
+
+    // ---- narrower ----
+
+    #[test]
+    fn narrower_window_with_a_larger_measure_fails() {
+        let results = vec![
+            (window("short", "2025-10-01", "2025-10-03"), leads(&[12])),
+            (window("long", "2025-09-01", "2025-10-05"), leads(&[4, 6])),
+        ];
+        let o = run(&relation(narrower_kind(&["leads"]), 0.0), &results);
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(
+            o.message,
+            "`leads` is 12 for 2025-10-01..2025-10-03 (set `short`) but only 10 for the wider \
+             2025-09-01..2025-10-05 (set `long`)"
+        );
+    }
+
+    #[test]
+    fn narrower_window_with_a_smaller_or_equal_measure_passes() {
+        let results = vec![
+            (window("short", "2025-10-01", "2025-10-03"), leads(&[10])),
+            (window("long", "2025-09-01", "2025-10-05"), leads(&[4, 6])),
+            // Shares its start with `long`: still inside it.
+            (window("start", "2025-09-01", "2025-09-30"), leads(&[3])),
+        ];
+        let o = run(&relation(narrower_kind(&["leads", "rows"]), 0.0), &results);
+        assert_eq!(o.status, Status::Pass, "{o:?}");
+        // (short in long) and (start in long), two measures each.
+        assert_eq!(o.message, "holds over 4 comparisons");
+        assert_eq!(
+            possible_comparisons(&narrower_kind(&["leads"]), &sets(&results)),
+            2
+        );
+    }
+
+    #[test]
+    fn narrower_rows_measure_counts_rows() {
+        let results = vec![
+            (
+                window("short", "2025-10-01", "2025-10-03"),
+                leads(&[1, 1, 1]),
+            ),
+            (
+                window("long", "2025-09-01", "2025-10-05"),
+                leads(&[100, 100]),
+            ),
+        ];
+        let o = run(&relation(narrower_kind(&["rows"]), 0.0), &results);
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(
+            o.message,
+            "`rows` is 3 for 2025-10-01..2025-10-03 (set `short`) but only 2 for the wider \
+             2025-09-01..2025-10-05 (set `long`)"
+        );
+    }
+
+    #[test]
+    fn equal_overlapping_and_unrelated_windows_are_not_compared() {
+        let equal = vec![
+            (window("a", "2025-10-01", "2025-10-03"), leads(&[100])),
+            (window("b", "2025-10-01", "2025-10-03"), leads(&[1])),
+        ];
+        let o = run(&relation(narrower_kind(&["leads"]), 0.0), &equal);
+        assert_eq!(o.status, Status::Skip, "{o:?}");
+        assert_eq!(
+            possible_comparisons(&narrower_kind(&["leads"]), &sets(&equal)),
+            0
+        );
+
+        let overlapping = vec![
+            (window("a", "2025-10-01", "2025-10-05"), leads(&[100])),
+            (window("b", "2025-10-03", "2025-10-08"), leads(&[1])),
+        ];
+        let o = run(&relation(narrower_kind(&["leads"]), 0.0), &overlapping);
+        assert_eq!(o.status, Status::Skip, "{o:?}");
+        assert_eq!(
+            possible_comparisons(&narrower_kind(&["leads"]), &sets(&overlapping)),
+            0
+        );
+
+        // Inside, but another parameter differs.
+        let other_platform = vec![
+            (
+                set(
+                    "short",
+                    &[
+                        ("date_from", date("2025-10-01")),
+                        ("date_to", date("2025-10-03")),
+                        ("platform", text_value("meta")),
+                    ],
+                ),
+                leads(&[100]),
+            ),
+            (
+                set(
+                    "long",
+                    &[
+                        ("date_from", date("2025-09-01")),
+                        ("date_to", date("2025-10-05")),
+                        ("platform", text_value("google")),
+                    ],
+                ),
+                leads(&[1]),
+            ),
+        ];
+        let o = run(&relation(narrower_kind(&["leads"]), 0.0), &other_platform);
+        assert_eq!(o.status, Status::Skip, "{o:?}");
+        assert_eq!(
+            possible_comparisons(&narrower_kind(&["leads"]), &sets(&other_platform)),
+            0
+        );
+    }
+
+    #[test]
+    fn narrower_compares_integer_bounds_numerically_and_ignores_text_bounds() {
+        let ints = |name: &str, from: i64, to: i64| {
+            set(
+                name,
+                &[
+                    ("date_from", ParamValue::Integer(from)),
+                    ("date_to", ParamValue::Integer(to)),
+                ],
+            )
+        };
+        // 9..10 lies inside 2..100 (as text "9" > "100" would say otherwise).
+        let results = vec![
+            (ints("inner", 9, 10), leads(&[5])),
+            (ints("outer", 2, 100), leads(&[4])),
+        ];
+        let o = run(&relation(narrower_kind(&["leads"]), 0.0), &results);
+        assert_eq!(o.status, Status::Fail, "{o:?}");
+        assert_eq!(
+            o.message,
+            "`leads` is 5 for 9..10 (set `inner`) but only 4 for the wider 2..100 (set `outer`)"
+        );
+        let texts = vec![
+            set(
+                "a",
+                &[("date_from", text_value("b")), ("date_to", text_value("c"))],
+            ),
+            set(
+                "b",
+                &[("date_from", text_value("a")), ("date_to", text_value("d"))],
+            ),
+        ];
+        assert_eq!(possible_comparisons(&narrower_kind(&["leads"]), &texts), 0);
+    }
+
+    #[test]
+    fn narrower_tolerance_is_inclusive() {
+        let results = |inner: &str| {
+            vec![
+                (
+                    window("short", "2025-10-01", "2025-10-03"),
+                    leads_num(&[inner]),
+                ),
+                (
+                    window("long", "2025-09-01", "2025-10-05"),
+                    leads_num(&["10"]),
+                ),
+            ]
+        };
+        let rel = relation(narrower_kind(&["leads"]), 0.5);
+        assert_eq!(run(&rel, &results("10.5")).status, Status::Pass);
+        let over = run(&rel, &results("10.51"));
+        assert_eq!(over.status, Status::Fail);
+        assert!(over.message.starts_with("`leads` is 10.51 for"), "{over:?}");
+    }
+
+    #[test]
+    fn narrower_measure_missing_fails() {
+        let results = vec![
+            (window("short", "2025-10-01", "2025-10-03"), leads(&[1])),
+            (window("long", "2025-09-01", "2025-10-05"), leads(&[2])),
+        ];
+        let o = run(&relation(narrower_kind(&["spend"]), 0.0), &results);
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(o.message, "no column `spend` in the output (leads)");
+    }
+
+    #[test]
+    fn relation_outcome_carries_the_given_severity() {
+        let results = [(platform("all", ALL), leads(&[1]))];
+        let refs: Vec<(&ParamSet, &QueryOutput)> = results.iter().map(|(s, o)| (s, o)).collect();
+        let o = evaluate(
+            &relation(partition_kind(&["leads"], &[], true), 0.0),
+            Severity::Warn,
+            &refs,
+        );
+        assert_eq!(o.severity, Severity::Warn);
+        assert_eq!(o.status, Status::Skip);
+    }
+}

@@ -237,4 +237,221 @@ mod tests {
         assert!(v.iter().all(|o| o.status == Status::Fail), "{v:#?}");
         assert_eq!(v[2].details, vec!["row 2: p=meta n=NULL"]);
     }
+
+    fn spec(name: &str, ty: Option<&str>, nullable: Option<bool>) -> ColumnSpec {
+        ColumnSpec {
+            name: name.into(),
+            ty: ty.map(str::to_string),
+            nullable,
+        }
+    }
+
+    fn one(expect: &Expect, o: &QueryOutput) -> Outcome {
+        let mut v = evaluate(expect, o, Severity::Error, 5);
+        assert_eq!(v.len(), 1, "{v:#?}");
+        v.remove(0)
+    }
+
+    #[test]
+    fn matching_columns_pass() {
+        let expect = Expect {
+            columns: Some(vec![
+                spec("p", Some("text"), Some(true)),
+                spec("n", None, None),
+            ]),
+            ..Default::default()
+        };
+        let o = one(&expect, &out());
+        assert_eq!(o.status, Status::Pass);
+        assert_eq!(o.name, "columns");
+        assert_eq!(o.message, "2 columns as expected");
+    }
+
+    #[test]
+    fn column_problems_first_in_the_message_then_in_details() {
+        let expect = Expect {
+            columns: Some(vec![
+                spec("n", Some("numeric"), Some(false)),
+                spec("p", Some("text"), None),
+                spec("gone", Some("text"), None),
+            ]),
+            ..Default::default()
+        };
+        let o = one(&expect, &out());
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(o.message, "columns are [p, n]; expected [n, p, gone]");
+        assert_eq!(
+            o.details,
+            vec![
+                "`n` has type int8; expected numeric",
+                "`n` is NULL in 1 rows; expected never NULL",
+            ]
+        );
+    }
+
+    #[test]
+    fn row_bounds_are_inclusive_and_worded_by_which_are_given() {
+        let with = |min, max| Expect {
+            row_bounds: Some((min, max)),
+            ..Default::default()
+        };
+        // out() has 2 rows.
+        let o = one(&with(Some(2), Some(2)), &out());
+        assert_eq!(o.status, Status::Pass);
+        assert_eq!(o.message, "2 rows; expected between 2 and 2 rows");
+        let o = one(&with(Some(3), None), &out());
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(o.message, "2 rows; expected at least 3 rows");
+        let o = one(&with(None, Some(1)), &out());
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(o.message, "2 rows; expected at most 1 rows");
+        let o = one(&with(None, None), &out());
+        assert_eq!(o.status, Status::Pass);
+        assert_eq!(o.message, "2 rows; expected any number of rows");
+    }
+
+    #[test]
+    fn not_null_passes_limits_samples_and_reports_a_missing_column() {
+        let expect = Expect {
+            not_null: vec!["p".into()],
+            ..Default::default()
+        };
+        let o = one(&expect, &out());
+        assert_eq!(o.status, Status::Pass);
+        assert_eq!(o.name, "not_null(p)");
+        assert_eq!(o.message, "2 rows ok");
+
+        let nulls = QueryOutput {
+            columns: out().columns,
+            rows: (0..4).map(|i| vec![Cell::Null, Cell::Int(i)]).collect(),
+        };
+        let v = evaluate(&expect, &nulls, Severity::Warn, 2);
+        assert_eq!(v[0].status, Status::Fail);
+        assert_eq!(v[0].severity, Severity::Warn);
+        assert_eq!(v[0].message, "4 rows have NULL in `p`");
+        assert_eq!(v[0].details, vec!["row 1: p=NULL n=0", "row 2: p=NULL n=1"]);
+
+        let missing = Expect {
+            not_null: vec!["x".into()],
+            ..Default::default()
+        };
+        let o = one(&missing, &out());
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(o.message, "no column `x` in the output (columns: p, n)");
+    }
+
+    #[test]
+    fn unique_keys_compare_by_value_and_null_repeats_null() {
+        use bigdecimal::BigDecimal;
+        use std::str::FromStr;
+        let o = QueryOutput {
+            columns: out().columns,
+            rows: vec![
+                vec![Cell::Text("a".into()), Cell::Int(1)],
+                vec![
+                    Cell::Text("a".into()),
+                    Cell::Numeric(BigDecimal::from_str("1.0").unwrap()),
+                ],
+                vec![Cell::Text("b".into()), Cell::Null],
+                vec![Cell::Text("c".into()), Cell::Null],
+            ],
+        };
+        let by_n = Expect {
+            unique: vec![vec!["n".into()]],
+            ..Default::default()
+        };
+        let v = one(&by_n, &o);
+        assert_eq!(v.status, Status::Fail);
+        assert_eq!(v.name, "unique(n)");
+        assert_eq!(v.message, "2 rows repeat a key (n) seen earlier");
+        assert_eq!(v.details, vec!["row 2: p=a n=1", "row 4: p=c n=NULL"]);
+
+        let by_both = Expect {
+            unique: vec![vec!["p".into(), "n".into()]],
+            ..Default::default()
+        };
+        let v = one(&by_both, &o);
+        assert_eq!(v.status, Status::Fail);
+        assert_eq!(v.message, "1 rows repeat a key (p, n) seen earlier");
+
+        let by_p_and_missing = Expect {
+            unique: vec![vec!["p".into(), "x".into()]],
+            ..Default::default()
+        };
+        let v = one(&by_p_and_missing, &o);
+        assert_eq!(v.status, Status::Fail);
+        assert_eq!(v.message, "no column `p, x` in the output (columns: p, n)");
+
+        let distinct = QueryOutput {
+            columns: out().columns,
+            rows: vec![
+                vec![Cell::Text("a".into()), Cell::Int(1)],
+                vec![Cell::Text("a".into()), Cell::Int(2)],
+            ],
+        };
+        let v = one(&by_both, &distinct);
+        assert_eq!(v.status, Status::Pass);
+        assert_eq!(v.message, "2 rows ok");
+    }
+
+    fn accepted(values: &[&str], allow_null: bool, severity: Option<Severity>) -> Expect {
+        Expect {
+            accepted_values: vec![crate::suite::AcceptedValues {
+                column: "v".into(),
+                values: values.iter().map(|v| v.to_string()).collect(),
+                allow_null,
+                severity,
+            }],
+            ..Default::default()
+        }
+    }
+
+    fn values(cells: Vec<Cell>) -> QueryOutput {
+        QueryOutput {
+            columns: vec![Column {
+                name: "v".into(),
+                ty: "text".into(),
+            }],
+            rows: cells.into_iter().map(|c| vec![c]).collect(),
+        }
+    }
+
+    #[test]
+    fn accepted_values_by_text_or_value_with_nulls_as_configured() {
+        use bigdecimal::BigDecimal;
+        use std::str::FromStr;
+        let cells = vec![
+            Cell::Text("meta".into()),
+            Cell::Bool(true),
+            Cell::Numeric(BigDecimal::from_str("1.50").unwrap()),
+            Cell::Null,
+        ];
+        let o = one(
+            &accepted(&["meta", "true", "1.5"], true, None),
+            &values(cells.clone()),
+        );
+        assert_eq!(o.status, Status::Pass, "{o:?}");
+        assert_eq!(o.name, "accepted_values(v)");
+
+        let o = one(
+            &accepted(&["meta", "true", "1.5"], false, Some(Severity::Warn)),
+            &values(cells.clone()),
+        );
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(o.severity, Severity::Warn);
+        assert_eq!(
+            o.message,
+            "1 rows have a `v` outside [meta, true, 1.5] (NULL not allowed)"
+        );
+        assert_eq!(o.details, vec!["row 4: v=NULL"]);
+
+        let o = one(&accepted(&["meta"], true, None), &values(cells));
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(o.message, "2 rows have a `v` outside [meta]");
+        assert_eq!(o.details, vec!["row 2: v=true", "row 3: v=1.5"]);
+
+        let o = one(&accepted(&["meta"], true, None), &out());
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(o.message, "no column `v` in the output (columns: p, n)");
+    }
 }

@@ -36,15 +36,15 @@ pub fn violation(rule: &TableRule) -> Option<String> {
             allow_null,
         } => {
             let q = quote_ident(column);
-            let list = if values.is_empty() {
-                "null".to_string()
-            } else {
-                values
-                    .iter()
-                    .map(|v| quote_literal(v))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
+            if values.is_empty() {
+                // Every value is outside an empty set (`in (null)` would be NULL).
+                return Some(format!("not ({q} is null and {allow_null})"));
+            }
+            let list = values
+                .iter()
+                .map(|v| quote_literal(v))
+                .collect::<Vec<_>>()
+                .join(", ");
             format!("coalesce({q}::text in ({list}), {allow_null}) = false")
         }
         TableRuleKind::NonNegative(c) => format!("{} < 0", quote_ident(c)),
@@ -61,7 +61,9 @@ fn measure(rule: &TableRule, table: &str) -> String {
             if cols.len() == 1 {
                 format!("(count({row}) - count(distinct {row}))::text")
             } else {
-                format!("(count(*) - count(distinct row({row})))::text")
+                // As for one column: a key with a NULL in it repeats nothing.
+                let present = key_present(cols);
+                format!("(count(*) filter (where {present}) - count(distinct row({row})) filter (where {present}))::text")
             }
         }
         TableRuleKind::Freshness { column, as_of, .. } => format!(
@@ -73,6 +75,14 @@ fn measure(rule: &TableRule, table: &str) -> String {
         TableRuleKind::Metric { sql, filter: Some(f), .. } => format!("(select ({sql}) from {table} where {f})::text"),
         _ => format!("(count(*) filter (where {}))::text", violation(rule).expect("row rules have a violation")),
     }
+}
+
+/// A SQL boolean: no column of the key is NULL.
+fn key_present(cols: &[String]) -> String {
+    cols.iter()
+        .map(|c| format!("{} is not null", quote_ident(c)))
+        .collect::<Vec<_>>()
+        .join(" and ")
 }
 
 /// One statement computing every rule of the check.
@@ -89,11 +99,7 @@ pub fn sample_statement(check: &TableCheck, rule: &TableRule, n: usize) -> Optio
             .map(|c| quote_ident(c))
             .collect::<Vec<_>>()
             .join(", ");
-        let present = cols
-            .iter()
-            .map(|c| format!("{} is not null", quote_ident(c)))
-            .collect::<Vec<_>>()
-            .join(" and ");
+        let present = key_present(cols);
         return Some(format!(
             "select {key}, count(*) as copies from {} where {present} group by {key} having count(*) > 1 order by count(*) desc limit {n}",
             check.table
@@ -195,5 +201,371 @@ fn human_age(secs: f64) -> String {
         format!("{:.1}h", secs / 3600.0)
     } else {
         format!("{secs:.0}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::Status;
+    use crate::suite::duration::HumanDuration;
+    use crate::suite::{CompareOp, Environment, Severity};
+    use std::time::Duration;
+
+    fn rule(kind: TableRuleKind) -> TableRule {
+        TableRule {
+            name: "r".into(),
+            severity: Severity::Warn,
+            kind,
+        }
+    }
+
+    fn check(rules: Vec<TableRule>) -> TableCheck {
+        TableCheck {
+            name: "health".into(),
+            description: None,
+            file: "checks/tables/health.yaml".into(),
+            table: "dash.leads".into(),
+            severity: Severity::Error,
+            tags: vec![],
+            environments: vec![Environment::Fixtures],
+            rules,
+        }
+    }
+
+    fn row_count(min: Option<u64>, max: Option<u64>) -> TableRule {
+        rule(TableRuleKind::RowCount { min, max })
+    }
+
+    fn freshness(max_age: Duration) -> TableRule {
+        rule(TableRuleKind::Freshness {
+            column: "created at".into(),
+            max_age: HumanDuration(max_age),
+            as_of: "date '2025-10-06'".into(),
+        })
+    }
+
+    fn metric(op: CompareOp, value: f64, filter: Option<&str>) -> TableRule {
+        rule(TableRuleKind::Metric {
+            sql: "avg(pct)".into(),
+            filter: filter.map(str::to_string),
+            op,
+            value,
+        })
+    }
+
+    fn accepted(values: &[&str], allow_null: bool) -> TableRule {
+        rule(TableRuleKind::AcceptedValues {
+            column: "platform".into(),
+            values: values.iter().map(|v| v.to_string()).collect(),
+            allow_null,
+        })
+    }
+
+    /// Every rule kind with rows to show, and its violation predicate.
+    fn row_rules() -> Vec<(TableRule, String)> {
+        vec![
+            (
+                rule(TableRuleKind::NotNull("sk".into())),
+                "\"sk\" is null".to_string(),
+            ),
+            (
+                rule(TableRuleKind::ValidDate("day".into())),
+                format!("\"day\" is not null and not {}", valid_date_sql("\"day\"")),
+            ),
+            (
+                rule(TableRuleKind::Pattern {
+                    column: "utm".into(),
+                    regex: "^[a-z]+'s$".into(),
+                }),
+                "\"utm\" is not null and \"utm\"::text !~ '^[a-z]+''s$'".to_string(),
+            ),
+            (
+                accepted(&["meta", "o'brien"], false),
+                "coalesce(\"platform\"::text in ('meta', 'o''brien'), false) = false".to_string(),
+            ),
+            (
+                accepted(&["meta"], true),
+                "coalesce(\"platform\"::text in ('meta'), true) = false".to_string(),
+            ),
+            (
+                accepted(&[], true),
+                "not (\"platform\" is null and true)".to_string(),
+            ),
+            (
+                accepted(&[], false),
+                "not (\"platform\" is null and false)".to_string(),
+            ),
+            (
+                rule(TableRuleKind::NonNegative("spend".into())),
+                "\"spend\" < 0".to_string(),
+            ),
+        ]
+    }
+
+    #[test]
+    fn violation_predicates_for_row_rules() {
+        for (r, want) in row_rules() {
+            assert_eq!(
+                violation(&r).as_deref(),
+                Some(want.as_str()),
+                "{:?}",
+                r.kind
+            );
+        }
+        // Identifiers are quoted.
+        assert_eq!(
+            violation(&rule(TableRuleKind::NotNull("a\"b".into()))).as_deref(),
+            Some("\"a\"\"b\" is null")
+        );
+    }
+
+    #[test]
+    fn aggregate_rules_have_no_violation_predicate() {
+        for r in [
+            row_count(Some(1), None),
+            rule(TableRuleKind::Unique(vec!["sk".into()])),
+            freshness(Duration::from_secs(60)),
+            metric(CompareOp::Ge, 1.0, None),
+        ] {
+            assert_eq!(violation(&r), None, "{:?}", r.kind);
+        }
+    }
+
+    #[test]
+    fn statement_computes_every_rule_in_one_pass() {
+        let rules = vec![
+            row_count(Some(1), None),
+            rule(TableRuleKind::Unique(vec!["sk".into()])),
+            rule(TableRuleKind::Unique(vec!["day".into(), "platform".into()])),
+            freshness(Duration::from_secs(60)),
+            metric(CompareOp::Ge, 30.0, None),
+            metric(CompareOp::Ge, 30.0, Some("day > '2025-10-01'")),
+            rule(TableRuleKind::NotNull("sk".into())),
+        ];
+        let c = check(rules.clone());
+        let refs: Vec<&TableRule> = rules.iter().collect();
+        let sql = statement(&c, &refs);
+        let want = [
+            "count(*)::text".to_string(),
+            "(count(\"sk\") - count(distinct \"sk\"))::text".to_string(),
+            "(count(*) filter (where \"day\" is not null and \"platform\" is not null) \
+             - count(distinct row(\"day\", \"platform\")) filter (where \"day\" is not null and \"platform\" is not null))::text"
+                .to_string(),
+            "coalesce(extract(epoch from ((date '2025-10-06')::timestamptz - max(\"created at\")::timestamptz))::text, 'empty') \
+             || '|' || coalesce(max(\"created at\")::text, '')"
+                .to_string(),
+            "(avg(pct))::text".to_string(),
+            "(select (avg(pct)) from dash.leads where day > '2025-10-01')::text".to_string(),
+            "(count(*) filter (where \"sk\" is null))::text".to_string(),
+        ];
+        assert_eq!(
+            sql,
+            format!("select {} from dash.leads", want.join(",\n       "))
+        );
+        // Each row rule counts the rows its violation predicate selects.
+        for (r, v) in row_rules() {
+            assert_eq!(
+                statement(&c, &[&r]),
+                format!("select (count(*) filter (where {v}))::text from dash.leads")
+            );
+        }
+    }
+
+    #[test]
+    fn sample_statements_show_violating_rows_or_repeated_keys() {
+        let c = check(vec![]);
+        for (r, v) in row_rules() {
+            assert_eq!(
+                sample_statement(&c, &r, 5).as_deref(),
+                Some(format!("select * from dash.leads where {v} limit 5").as_str())
+            );
+        }
+        let unique = rule(TableRuleKind::Unique(vec!["day".into(), "platform".into()]));
+        assert_eq!(
+            sample_statement(&c, &unique, 3).as_deref(),
+            Some(
+                "select \"day\", \"platform\", count(*) as copies from dash.leads \
+                 where \"day\" is not null and \"platform\" is not null \
+                 group by \"day\", \"platform\" having count(*) > 1 order by count(*) desc limit 3"
+            )
+        );
+        let single = rule(TableRuleKind::Unique(vec!["sk".into()]));
+        assert_eq!(
+            sample_statement(&c, &single, 5).as_deref(),
+            Some(
+                "select \"sk\", count(*) as copies from dash.leads where \"sk\" is not null \
+                 group by \"sk\" having count(*) > 1 order by count(*) desc limit 5"
+            )
+        );
+        for r in [
+            row_count(Some(1), None),
+            freshness(Duration::from_secs(60)),
+            metric(CompareOp::Ge, 1.0, None),
+        ] {
+            assert_eq!(sample_statement(&c, &r, 5), None, "{:?}", r.kind);
+        }
+    }
+
+    fn status(r: &TableRule, answer: Option<&str>) -> Status {
+        judge(r, answer).status
+    }
+
+    #[test]
+    fn missing_answer_fails_for_every_rule_kind() {
+        let mut all: Vec<TableRule> = row_rules().into_iter().map(|(r, _)| r).collect();
+        all.extend([
+            row_count(Some(1), None),
+            rule(TableRuleKind::Unique(vec!["sk".into()])),
+            freshness(Duration::from_secs(60)),
+            metric(CompareOp::Ge, 1.0, None),
+        ]);
+        for r in all {
+            let o = judge(&r, None);
+            assert_eq!(o.status, Status::Fail, "{:?}", r.kind);
+            assert_eq!(
+                o.message,
+                "no value (the relation is empty or the expression is NULL)"
+            );
+            assert_eq!(o.kind, "table");
+            assert_eq!(o.name, "r");
+            assert_eq!(o.severity, Severity::Warn);
+        }
+    }
+
+    #[test]
+    fn row_count_bounds_are_inclusive() {
+        let r = row_count(Some(2), Some(5));
+        assert_eq!(status(&r, Some("1")), Status::Fail);
+        assert_eq!(status(&r, Some("2")), Status::Pass);
+        assert_eq!(status(&r, Some("5")), Status::Pass);
+        assert_eq!(status(&r, Some("6")), Status::Fail);
+        assert_eq!(judge(&r, Some("3")).message, "3 rows (expected >= 2, <= 5)");
+        assert_eq!(judge(&r, Some("6")).message, "6 rows (expected >= 2, <= 5)");
+
+        let min_only = row_count(Some(1000), None);
+        assert_eq!(status(&min_only, Some("999")), Status::Fail);
+        assert_eq!(status(&min_only, Some("1000")), Status::Pass);
+        assert_eq!(
+            judge(&min_only, Some("0")).message,
+            "0 rows (expected >= 1000)"
+        );
+
+        let max_only = row_count(None, Some(0));
+        assert_eq!(status(&max_only, Some("0")), Status::Pass);
+        assert_eq!(status(&max_only, Some("1")), Status::Fail);
+        assert_eq!(
+            judge(&max_only, Some("1")).message,
+            "1 rows (expected <= 0)"
+        );
+    }
+
+    #[test]
+    fn freshness_passes_up_to_max_age_inclusive() {
+        let two_days = freshness(Duration::from_secs(2 * 86400));
+        let o = judge(&two_days, Some("172800|2025-10-04"));
+        assert_eq!(o.status, Status::Pass);
+        assert_eq!(o.message, "latest 2025-10-04, 2.0d old");
+
+        let o = judge(&two_days, Some("172800.5|2025-10-03 23:59:59.5"));
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(
+            o.message,
+            "latest 2025-10-03 23:59:59.5 is 2.0d old; allowed 2d"
+        );
+
+        let o = judge(&two_days, Some("259200|2025-10-03"));
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(o.message, "latest 2025-10-03 is 3.0d old; allowed 2d");
+
+        // Newer than as_of: not stale.
+        let o = judge(&two_days, Some("-3600|2025-10-06 01:00:00"));
+        assert_eq!(o.status, Status::Pass);
+        assert_eq!(o.message, "latest 2025-10-06 01:00:00, -1.0h old");
+
+        // The statement says `empty` when there is no row.
+        let o = judge(&two_days, Some("empty|"));
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(o.message, "the relation has no rows");
+    }
+
+    #[test]
+    fn freshness_ages_are_shown_in_a_readable_unit() {
+        let r = freshness(Duration::from_secs(60));
+        assert_eq!(judge(&r, Some("59|x")).message, "latest x, 59s old");
+        assert_eq!(judge(&r, Some("60|x")).status, Status::Pass);
+        assert_eq!(
+            judge(&r, Some("61|x")).message,
+            "latest x is 61s old; allowed 1m"
+        );
+        assert_eq!(
+            judge(&r, Some("5400|x")).message,
+            "latest x is 1.5h old; allowed 1m"
+        );
+    }
+
+    #[test]
+    fn metric_operators_and_boundaries() {
+        let cases = [
+            (CompareOp::Lt, "29.9", true),
+            (CompareOp::Lt, "30", false),
+            (CompareOp::Le, "30", true),
+            (CompareOp::Le, "30.1", false),
+            (CompareOp::Eq, "30", true),
+            (CompareOp::Eq, "30.000001", false),
+            (CompareOp::Ge, "30", true),
+            (CompareOp::Ge, "29.99", false),
+            (CompareOp::Gt, "30.01", true),
+            (CompareOp::Gt, "30", false),
+            (CompareOp::Ne, "31", true),
+            (CompareOp::Ne, "30", false),
+        ];
+        for (op, answer, holds) in cases {
+            let want = if holds { Status::Pass } else { Status::Fail };
+            assert_eq!(
+                status(&metric(op, 30.0, None), Some(answer)),
+                want,
+                "{answer} {} 30",
+                op.symbol()
+            );
+        }
+        assert_eq!(
+            judge(&metric(CompareOp::Ge, 30.0, None), Some("31.5")).message,
+            "avg(pct) = 31.5 (>= 30)"
+        );
+        assert_eq!(
+            judge(&metric(CompareOp::Ge, 30.0, None), Some("12")).message,
+            "avg(pct) = 12; expected >= 30"
+        );
+        let o = judge(&metric(CompareOp::Ge, 30.0, None), Some("n/a"));
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(o.message, "avg(pct) is not a number: n/a");
+    }
+
+    #[test]
+    fn row_rules_pass_on_zero_and_fail_with_the_count() {
+        let expected = [
+            "rows with NULL",
+            "values that are not a YYYY-MM-DD date",
+            "values not matching the pattern",
+            "values outside the accepted set",
+            "values outside the accepted set",
+            "values outside the accepted set",
+            "values outside the accepted set",
+            "negative values",
+        ];
+        for ((r, _), what) in row_rules().into_iter().zip(expected) {
+            let ok = judge(&r, Some("0"));
+            assert_eq!(ok.status, Status::Pass, "{:?}", r.kind);
+            assert_eq!(ok.message, format!("no {what}"));
+            let bad = judge(&r, Some("3"));
+            assert_eq!(bad.status, Status::Fail, "{:?}", r.kind);
+            assert_eq!(bad.message, format!("3 {what}"));
+        }
+        let unique = rule(TableRuleKind::Unique(vec!["sk".into()]));
+        assert_eq!(judge(&unique, Some("0")).message, "no duplicate rows");
+        let o = judge(&unique, Some("2"));
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(o.message, "2 duplicate rows");
     }
 }
