@@ -213,6 +213,14 @@ pub struct BenchArgs {
     /// Never show a progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// Instead of benching queries: time `assay run` against psql running
+    /// the very statements it sends, on one warm database (the fixtures, a
+    /// --scale, or --database-url), and print the ratios.
+    #[arg(long)]
+    pub versus_psql: bool,
+    /// Rounds of the --versus-psql comparison (each round: psql, then assay).
+    #[arg(long, value_name = "N")]
+    pub rounds: Option<u32>,
 }
 
 #[derive(Debug, Args, Default, Clone)]
@@ -338,6 +346,10 @@ pub struct RunArgs {
     /// cache of fixture databases.
     #[arg(long)]
     pub no_fixture_cache: bool,
+    /// Write every statement the checks send (with their parameter values as
+    /// literals) to FILE as a psql script.
+    #[arg(long, value_name = "FILE")]
+    pub log_statements: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

@@ -56,10 +56,7 @@ fn redact(text: &str) -> String {
     let rules: &[(&str, &str)] = &[
         (r"127\.0\.0\.1:\d+", "127.0.0.1:[port]"),
         (r"\d+(\.\d+)? ms\b", "[t] ms"),
-        (
-            r"in \d+\.\d+ s \(setup \d+\.\d+ s",
-            "in [t] s (setup [t] s",
-        ),
+        (r"in \d+\.\d+ s \(setup \d+\.\d+ s", "in [t] s (setup [t] s"),
         (r#"time="[0-9.]+""#, r#"time="[t]""#),
         // markdown: the `slowest (ms)` column
         (

@@ -47,6 +47,9 @@ fn scales(given: &[f64]) -> Result<Vec<f64>, AppError> {
 }
 
 pub async fn bench(root: &std::path::Path, args: BenchArgs) -> Result<i32, AppError> {
+    if args.versus_psql {
+        return super::versus_psql::versus_psql(root, args).await;
+    }
     let loaded = load(root, args.sql_dir.clone())?;
     if !loaded.errors.is_empty() {
         // A bench of a partly loaded suite would silently measure less.

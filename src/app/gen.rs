@@ -128,6 +128,33 @@ pub async fn gen(root: &Path, args: GenArgs) -> Result<i32, AppError> {
     }
 }
 
+/// Generates the suite's dataset at `scale` into `db` (which must not hold
+/// it yet) and settles it (VACUUM ANALYZE); returns what was generated, in
+/// words, for reports.
+pub(super) async fn generate_into(
+    db: &Database,
+    suite: &Suite,
+    scale: f64,
+    seed: Option<u64>,
+) -> Result<String, AppError> {
+    let cfg = scale_config(suite)?;
+    let opts = GenOptions {
+        scale,
+        seed: seed.unwrap_or(cfg.seed),
+        connections: default_connections(),
+        progress: false,
+    };
+    let stats = gen::generate(&db.pool, suite, &cfg, &opts)
+        .await
+        .map_err(gen_error)?;
+    sqlx::raw_sql("VACUUM (ANALYZE)")
+        .execute(&db.pool)
+        .await
+        .map_err(|e| AppError::infra(crate::db::describe_error(&e).0))?;
+    let rows: u64 = stats.relation_rows.values().sum();
+    Ok(format!("data generated at scale {scale} ({rows} rows)"))
+}
+
 fn print_stats(s: &GenStats, label: &str, connections: usize, throwaway: bool) {
     let where_ = if throwaway {
         format!("{label} (throwaway: removed on exit)")

@@ -14,6 +14,7 @@ mod run;
 mod seed;
 mod snapshots;
 mod targets;
+mod versus_psql;
 
 use crate::cli::{Cli, Command, RunArgs};
 use crate::error::AppError;

@@ -149,6 +149,9 @@ pub(super) async fn run(root: &Path, args: RunArgs) -> Result<i32, AppError> {
         fixtures: sources.first().copied(),
     };
     let targets: Vec<&crate::db::Database> = databases.iter().collect();
+    if args.log_statements.is_some() {
+        crate::engine::statement_log::start();
+    }
     let (summary, infra) = engine::run(
         &suite,
         &targets,
@@ -160,6 +163,13 @@ pub(super) async fn run(root: &Path, args: RunArgs) -> Result<i32, AppError> {
     )
     .await;
     close_all(databases).await;
+    if let Some(path) = &args.log_statements {
+        let script =
+            crate::engine::statement_log::psql_script(&crate::engine::statement_log::take());
+        crate::report::sink::write_atomic(path, script.as_bytes()).map_err(|e| {
+            AppError::Infrastructure(format!("cannot write {}: {e}", path.display()))
+        })?;
+    }
     reports.finish()?;
     if let Some(e) = infra {
         return Err(AppError::Infrastructure(format!(

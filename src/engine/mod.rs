@@ -5,6 +5,7 @@ pub mod events;
 pub mod query_unit;
 mod run;
 pub mod session;
+pub mod statement_log;
 mod table_unit;
 pub mod timing;
 

@@ -69,6 +69,14 @@ impl From<sqlx::Error> for StatementError {
     }
 }
 
+/// `ASSAY_PLAN_CACHE_MODE=auto` lets PostgreSQL switch prepared statements
+/// to generic plans (its default), for `assay bench --versus-psql` to
+/// measure what forcing custom plans is worth.
+fn generic_plans_allowed() -> bool {
+    static AUTO: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *AUTO.get_or_init(|| std::env::var("ASSAY_PLAN_CACHE_MODE").is_ok_and(|v| v == "auto"))
+}
+
 impl Session {
     pub async fn open(pool: &PgPool, timeout: Duration) -> Result<Session, StatementError> {
         let conn = pool.acquire().await?;
@@ -88,7 +96,9 @@ impl Session {
             // hand. Every parameter set is planned for its own values, as on
             // a fresh connection (PostgreSQL 12+; older servers keep the
             // default).
-            let custom_plans = if self.conn.server_version_num().unwrap_or(0) >= 120_000 {
+            let custom_plans = if self.conn.server_version_num().unwrap_or(0) >= 120_000
+                && !generic_plans_allowed()
+            {
                 "; SET LOCAL plan_cache_mode = force_custom_plan"
             } else {
                 ""
@@ -117,6 +127,7 @@ impl Session {
         binds: &[Bind],
     ) -> Result<(QueryOutput, Duration), StatementError> {
         self.begin().await?;
+        super::statement_log::record(sql, None, binds);
         let r = self.query_inner(sql, binds).await;
         if r.is_err() {
             self.abort().await;
@@ -175,6 +186,7 @@ impl Session {
     /// Runs `sql` again only to time it; rows are fetched and dropped.
     pub async fn time(&mut self, sql: &str, binds: &[Bind]) -> Result<Duration, StatementError> {
         self.begin().await?;
+        super::statement_log::record(sql, None, binds);
         let start = Instant::now();
         let q = bind_all(sqlx::query(sql), binds);
         let r = q.fetch_all(&mut *self.conn).await;
@@ -197,6 +209,7 @@ impl Session {
         binds: &[Bind],
     ) -> Result<Vec<PgRow>, StatementError> {
         self.begin().await?;
+        super::statement_log::record(sql, json, binds);
         let mut q = sqlx::query(sql);
         if let Some(j) = json {
             q = q.bind(j.clone());

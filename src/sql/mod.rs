@@ -4,8 +4,8 @@ pub mod aggregate;
 pub mod named_params;
 
 pub use named_params::{
-    first_code_offset, line_of_position, rewrite, rewrite_after, scan, split_statements,
-    strip_trailing_semicolon, ParamRef, Rewritten, Scan,
+    first_code_offset, inline_positional, line_of_position, rewrite, rewrite_after, scan,
+    split_statements, strip_trailing_semicolon, ParamRef, Rewritten, Scan,
 };
 
 /// Quotes an identifier for Postgres (`"na""me"`).

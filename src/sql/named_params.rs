@@ -35,6 +35,8 @@ pub struct Scan {
     pub psql_variables: Vec<ParamRef>,
     /// Anything besides whitespace and comments.
     pub has_code: bool,
+    /// Positional parameters `$n`: (start, end) byte range and n.
+    pub positional: Vec<(usize, usize, usize)>,
     /// Byte offsets of the `;` that end statements (depth 0, outside
     /// literals, comments and `BEGIN ATOMIC ... END` bodies).
     pub statement_ends: Vec<usize>,
@@ -176,6 +178,9 @@ pub fn scan(sql: &str) -> Scan {
                     while j < n && b[j].is_ascii_digit() {
                         j += 1;
                     }
+                    if let Ok(number) = sql[i + 1..j].parse() {
+                        out.positional.push((i, j, number));
+                    }
                     i = j;
                     continue;
                 }
@@ -291,6 +296,20 @@ pub fn scan(sql: &str) -> Scan {
             }
         }
     }
+    out
+}
+
+/// `sql` with every positional parameter `$n` (outside literals and
+/// comments) replaced by `value(n)`.
+pub fn inline_positional(sql: &str, value: impl Fn(usize) -> String) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut last = 0;
+    for (start, end, n) in scan(sql).positional {
+        out.push_str(&sql[last..start]);
+        out.push_str(&value(n));
+        last = end;
+    }
+    out.push_str(&sql[last..]);
     out
 }
 
@@ -432,6 +451,15 @@ mod tests {
         assert_eq!(psql.psql_variables.len(), 2);
         assert_eq!(psql.psql_variables[0].name, "date_from");
         assert_eq!(psql.params.len(), 1);
+    }
+
+    #[test]
+    fn inlines_positional_parameters_only_outside_literals() {
+        let sql = "select $1::date, '$1', $$ $2 $$, $2 -- $1\n";
+        assert_eq!(
+            inline_positional(sql, |n| format!("<{n}>")),
+            "select <1>::date, '$1', $$ $2 $$, <2> -- $1\n"
+        );
     }
 
     #[test]
