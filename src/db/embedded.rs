@@ -225,7 +225,11 @@ fn template(bins: &PgBinaries, ident: Option<(u32, u32)>) -> Result<PathBuf, Str
             String::from_utf8_lossy(&out.stdout)
         ));
     }
-    let staging = cache_dir().join(format!("pg{}-{TEMPLATE}.{}", bins.major, std::process::id()));
+    let staging = cache_dir().join(format!(
+        "pg{}-{TEMPLATE}.{}",
+        bins.major,
+        std::process::id()
+    ));
     let _ = std::fs::remove_dir_all(&staging);
     copy_tree(work.path(), &staging).map_err(|e| format!("cannot fill template cache: {e}"))?;
     // Another process may have won the race; theirs is as good as ours.

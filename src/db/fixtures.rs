@@ -93,7 +93,11 @@ pub fn cache_key(suite: &Suite, bins: &PgBinaries) -> Option<String> {
     Some(key_of(
         env!("CARGO_PKG_VERSION"),
         &String::from_utf8_lossy(&server),
-        &format!("{} {}", embedded::TEMPLATE, super::THROWAWAY_SETTINGS.join(",")),
+        &format!(
+            "{} {}",
+            embedded::TEMPLATE,
+            super::THROWAWAY_SETTINGS.join(",")
+        ),
         &steps,
     ))
 }
