@@ -27,6 +27,7 @@ pub mod db;
 pub mod engine;
 pub mod error;
 pub mod gen;
+pub mod metrics;
 pub mod http;
 pub mod mutate;
 pub mod output;

@@ -147,6 +147,8 @@ pub(super) async fn run(root: &Path, args: RunArgs) -> Result<i32, AppError> {
         write_mode,
         environment,
         fixtures: sources.first().copied(),
+        now: None,
+        prior: None,
     };
     let targets: Vec<&crate::db::Database> = databases.iter().collect();
     if args.log_statements.is_some() {
