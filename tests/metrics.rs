@@ -134,3 +134,69 @@ mod scores {
         }
     }
 }
+
+#[test]
+fn bad_metric_keys_name_the_file_line_and_fix() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "  - metric: {sql: \"count(*)\", op: \">=\"}\n",
+            "checks/t.yaml:5: `op` and `value` go together",
+        ),
+        (
+            "  - metric: {sql: \"count(*)\", min: 5, max: 1}\n",
+            "checks/t.yaml:5: `min` 5 is above `max` 1",
+        ),
+        (
+            "  - metric: {sql: \"count(*)\", by: day}\n",
+            "checks/t.yaml:5: `by` belongs to a series over days",
+        ),
+        (
+            "  - metric: {sql: \"count(*)\", per_day: day, days: 10}\n    anomaly: {}\n",
+            "checks/t.yaml:5: `days: 10` is shorter than the anomaly rule's training (14) plus detection (2)",
+        ),
+        (
+            "  - row_count: {min: 1}\n    change: {direction: up}\n",
+            "checks/t.yaml:6: `change` needs a limit",
+        ),
+        (
+            "  - not_null: [day]\n    anomaly: {}\n",
+            "checks/t.yaml:6: `anomaly` needs an entry that measures a value",
+        ),
+        (
+            "  - row_count: {min: 1}\n    anomaly: {sensitivity: 0}\n",
+            "checks/t.yaml:6: anomaly: `sensitivity: 0` must be a positive number",
+        ),
+        (
+            "  - row_count: {min: 1}\n    anomaly: {training: 5, min_training: 9}\n",
+            "checks/t.yaml:6: anomaly: `min_training: 9` is more than `training: 5`",
+        ),
+        (
+            "  - row_count: {min: 1}\n    anomaly: {seasonality: weekly}\n",
+            "checks/t.yaml:6:",
+        ),
+    ];
+    for (entry, want) in cases {
+        let dir = common::write_suite(&[
+            (
+                "assay.yaml",
+                "name: t\npostgres_version: 15\npaths: {checks: checks, endpoint_sql: checks}\n",
+            ),
+            (
+                "checks/t.yaml",
+                &format!("name: t\ntable: m.visits\nchecks:\n  - row_count: {{min: 1}}\n{entry}"),
+            ),
+        ]);
+        let out = Assay::new(dir.path()).args(["validate"]).run();
+        out.expect_code(2);
+        assert!(
+            out.stderr.contains(want),
+            "want `{want}` for\n{entry}\ngot:\n{}",
+            out.stderr
+        );
+        assert!(
+            out.stderr.contains("help:") || want.ends_with(':'),
+            "{}",
+            out.stderr
+        );
+    }
+}

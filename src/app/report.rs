@@ -59,7 +59,10 @@ pub(super) async fn report(args: ReportArgs) -> Result<i32, AppError> {
         .as_deref()
         .map(|s| history::cutoff("--since", s, now))
         .transpose()?;
-    let store = history::open(&args.history, false).await?;
+    // Pruning writes: a database must then be a writable primary (a report
+    // alone may read a standby); a directory is never created by a report.
+    let prune_db = keep.is_some() && history::is_database_url(&args.history);
+    let store = history::open(&args.history, prune_db).await?;
     if let Some(before) = keep {
         let removed = store.prune(before).await?;
         if removed > 0 {

@@ -3,7 +3,6 @@
 //! alert is sent, and nothing assay prints contains the expanded URL.
 
 pub mod payload;
-pub mod secret;
 
 pub use payload::Message;
 
@@ -55,7 +54,10 @@ impl Receiver {
             other => return Err(format!("--notify: unknown receiver `{other}`; {help}")),
         };
         let written = written.trim().to_string();
-        let url = secret::expand(&written).map_err(|e| format!("--notify {}: {e}", kind.name()))?;
+        // `${NAME}` as the probe's headers and URL: one template mechanism.
+        let url = crate::http::template::Template::parse(&written)
+            .and_then(|t| t.expand_env())
+            .map_err(|e| format!("--notify {}={}: {e}", kind.name(), shown(&written)))?;
         if !(url.starts_with("https://") || url.starts_with("http://")) {
             return Err(format!(
                 "--notify {}={}: not an http(s) URL",
