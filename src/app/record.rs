@@ -60,7 +60,7 @@ pub(super) async fn run(root: &Path, args: RunArgs) -> Result<i32, AppError> {
         None => history::Loaded::default(),
     };
     for p in &earlier.problems {
-        eprintln!("warning: history: {p}");
+        crate::tell!("warning: history: {p}");
     }
     let collector = Collector::default();
     let mut hooks = Hooks {
@@ -108,7 +108,7 @@ pub(super) async fn run(root: &Path, args: RunArgs) -> Result<i32, AppError> {
         if let Some(m) = notify::payload::message(&d) {
             rec.notify_errors = notify::send(&receivers, &m).await;
             for e in &rec.notify_errors {
-                eprintln!("warning: alert not delivered: {e}");
+                crate::tell!("warning: alert not delivered: {e}");
             }
         }
     }
@@ -125,7 +125,7 @@ pub(super) async fn run(root: &Path, args: RunArgs) -> Result<i32, AppError> {
         let msg = match e {
             history::HistoryError::Input(m) | history::HistoryError::Infrastructure(m) => m,
         };
-        eprintln!("error: the run was not recorded: {msg}");
+        crate::tell!("error: the run was not recorded: {msg}");
         // A nightly report missing a run is an infrastructure problem.
         return Ok(exit_code::INFRASTRUCTURE.max(result.as_ref().map(|c| *c).unwrap_or(0)));
     }

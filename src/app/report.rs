@@ -66,7 +66,7 @@ pub(super) async fn report(args: ReportArgs) -> Result<i32, AppError> {
     if let Some(before) = keep {
         let removed = store.prune(before).await?;
         if removed > 0 {
-            eprintln!(
+            crate::tell!(
                 "removed {removed} runs older than {}",
                 before.format("%Y-%m-%d %H:%M UTC")
             );
@@ -93,11 +93,11 @@ pub(super) async fn report(args: ReportArgs) -> Result<i32, AppError> {
         records.retain(|r| r.suite == suite);
     }
     for p in &problems {
-        eprintln!("warning: {p}");
+        crate::tell!("warning: {p}");
     }
     let d = digest::digest(records, &location, problems);
     if d.runs.is_empty() {
-        eprintln!(
+        crate::tell!(
             "warning: no runs recorded in {location}{}",
             if since.is_some() {
                 " in that period"
@@ -120,14 +120,9 @@ pub(super) async fn report(args: ReportArgs) -> Result<i32, AppError> {
         };
         match path {
             Some(p) => {
-                if let Some(parent) = p.parent().filter(|p| !p.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(parent).map_err(|e| {
-                        AppError::Usage(format!("cannot create {}: {e}", parent.display()))
-                    })?;
-                }
-                history::dir::write_atomically(&p, text.as_bytes())
+                crate::report::sink::write_atomic(&p, text.as_bytes())
                     .map_err(|e| AppError::Usage(format!("cannot write {}: {e}", p.display())))?;
-                eprintln!(
+                crate::tell!(
                     "wrote {} ({} runs, {} KB)",
                     p.display(),
                     d.runs.len(),

@@ -45,11 +45,15 @@ impl DirStore {
             });
         }
         // Only what a history holds (another writer may be creating it right
-        // now): the marker, `runs/`, temporary files.
+        // now): the marker, `runs/`, temporary files (the marker's own while
+        // it is being written).
         let foreign = match std::fs::read_dir(root) {
             Ok(entries) => entries.flatten().any(|e| {
                 let name = e.file_name().to_string_lossy().into_owned();
-                !(name == "runs" || name == MARKER || name.starts_with(".tmp-"))
+                !(name == "runs"
+                    || name == MARKER
+                    || name.starts_with(".tmp-")
+                    || name.starts_with(&format!(".{MARKER}.")))
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
             Err(e) => return Err(io(root, "read the directory", e)),
@@ -68,7 +72,7 @@ impl DirStore {
             )));
         }
         std::fs::create_dir_all(root).map_err(|e| io(root, "create the directory", e))?;
-        write_atomically(&marker, MARKER_TEXT.as_bytes())
+        crate::report::sink::write_atomic(&marker, MARKER_TEXT.as_bytes())
             .map_err(|e| io(root, "write the marker", e))?;
         std::fs::create_dir_all(root.join("runs"))
             .map_err(|e| io(root, "create the directory", e))?;
@@ -142,24 +146,6 @@ fn unique() -> String {
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::Relaxed)
     )
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same directory
-/// and a rename, so `path` is either absent or complete.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(".tmp-{}", unique()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
 
 impl Store for DirStore {
