@@ -115,6 +115,7 @@ fn unit_results(n: usize) -> Vec<UnitResult> {
                         "equal",
                     ),
                 ],
+                metrics: Vec::new(),
             };
             if i % 10 == 0 {
                 r.outcomes.push(Outcome::fail(

@@ -51,6 +51,9 @@ pub enum Command {
     /// Measure how strong the suite is: mutants of the endpoint SQL run
     /// against its checks (caught, missed, timeout, unviable, no difference).
     Mutate(MutateArgs),
+    /// The nightly report from a history of runs: a static HTML page
+    /// (timeline, changes, metric charts, anomalies), Markdown or JSON.
+    Report(ReportArgs),
 }
 
 #[derive(Debug, Args, Clone)]
@@ -143,6 +146,22 @@ pub struct MutateArgs {
     /// Never show a progress bar.
     #[arg(long)]
     pub no_progress: bool,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct ReportArgs {
+    /// The history written by `assay run --history`: a directory or a postgres:// URL.
+    #[arg(long, value_name = "LOCATION")]
+    pub history: String,
+    /// Report format, optionally with a file: html=report.html, markdown[=FILE], json[=FILE] (repeatable).
+    #[arg(long = "format", value_name = "FORMAT[=FILE]")]
+    pub formats: Vec<String>,
+    /// Only runs of this recent period (e.g. 30d); default: every run kept.
+    #[arg(long, value_name = "DURATION")]
+    pub since: Option<String>,
+    /// Remove runs older than this from the history first (e.g. 90d).
+    #[arg(long, value_name = "DURATION")]
+    pub keep: Option<String>,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -350,6 +369,21 @@ pub struct RunArgs {
     /// literals) to FILE as a psql script.
     #[arg(long, value_name = "FILE")]
     pub log_statements: Option<PathBuf>,
+    /// Append this run to a history: a directory (created if missing) or a
+    /// postgres:// URL (schema assay_history; never a database under test).
+    #[arg(long, value_name = "LOCATION")]
+    pub history: Option<String>,
+    /// Post new failures and anomalies: slack=URL, teams=URL or webhook=URL
+    /// (repeatable; write the URL as ${NAME} to read it from the environment).
+    #[arg(long = "notify", value_name = "KIND=URL")]
+    pub notify: Vec<String>,
+    /// With --history: remove runs older than this (e.g. 90d).
+    #[arg(long, value_name = "DURATION")]
+    pub keep: Option<String>,
+    /// With --history: the run's id, shared by the partitioned jobs of one run
+    /// (default with --partition: the CI's pipeline id; else unique).
+    #[arg(long, value_name = "ID")]
+    pub run_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

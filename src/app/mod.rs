@@ -9,6 +9,8 @@ mod inspect;
 mod merge;
 mod mutate;
 mod probe;
+mod record;
+mod report;
 mod reports;
 mod run;
 mod seed;
@@ -28,7 +30,7 @@ pub async fn main(cli: Cli) -> Result<i32, AppError> {
         None => PathBuf::from("."),
     };
     match cli.command.unwrap_or(Command::Run(RunArgs::default())) {
-        Command::Run(args) => run::run(&root, args).await,
+        Command::Run(args) => record::run(&root, args).await,
         Command::List(sel) => inspect::list(&root, sel),
         Command::Validate(v) => inspect::validate(&root, v),
         Command::Schema(a) => {
@@ -46,6 +48,7 @@ pub async fn main(cli: Cli) -> Result<i32, AppError> {
         Command::Bench(a) => bench::bench(&root, a).await,
         Command::Probe(a) => probe::probe(&root, a).await,
         Command::Mutate(a) => mutate::mutate(&root, a).await,
+        Command::Report(a) => report::report(a).await,
     }
 }
 

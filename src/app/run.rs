@@ -17,10 +17,31 @@ use crate::suite::{self, Environment, Suite};
 use std::path::Path;
 use std::time::Instant;
 
-pub(super) async fn run(root: &Path, args: RunArgs) -> Result<i32, AppError> {
+/// What recording a run (`--history`, app/record.rs) adds to it, and what
+/// the record needs back: the suite's name and version, the targets.
+#[derive(Default)]
+pub(super) struct Hooks {
+    /// A reporter keeping the results for the record.
+    pub collector: Option<crate::history::Collector>,
+    /// The time the run is recorded at.
+    pub now: Option<chrono::DateTime<chrono::Utc>>,
+    /// Earlier runs' values of per-run metrics.
+    pub prior: Option<std::sync::Arc<crate::metrics::PriorRuns>>,
+    /// The history's database: refused as a target.
+    pub history_db: Option<crate::history::postgres::Identity>,
+    pub suite: Option<String>,
+    pub fingerprint: Option<String>,
+    pub targets: Vec<String>,
+    /// Set when a target is the history's database (nothing may be recorded).
+    pub history_is_target: bool,
+}
+
+pub(super) async fn run(root: &Path, args: RunArgs, hooks: &mut Hooks) -> Result<i32, AppError> {
     let started = Instant::now();
     let loaded = load(root, args.sql_dir.clone())?;
     let suite: Suite = loaded.suite;
+    hooks.suite = Some(suite.config.name.clone());
+    hooks.fingerprint = Some(crate::history::record::sql_fingerprint(&suite));
     let jobs = super::jobs(args.jobs)?;
     let partition = match &args.partition {
         Some(p) => Some(engine::parse_partition(p).map_err(AppError::Usage)?),
@@ -59,6 +80,9 @@ pub(super) async fn run(root: &Path, args: RunArgs) -> Result<i32, AppError> {
     let nothing_selected = queries.is_empty() && tables.is_empty();
     let specs = target_specs(&args, &suite)?;
     let mut reports = reporters(&args.formats, args.output.as_ref(), args.no_progress)?;
+    if let Some(c) = &hooks.collector {
+        reports.reporters.push(Box::new(c.clone()));
+    }
     let load_errors: Vec<LoadError> = loaded.errors.iter().map(LoadError::from).collect();
     if !reports.human_on_terminal {
         // No human report shows them: say them once on standard error.
@@ -104,6 +128,23 @@ pub(super) async fn run(root: &Path, args: RunArgs) -> Result<i32, AppError> {
         close_all(databases).await;
         return Err(PrepareError::Setup(e).into_app_error());
     }
+    hooks.targets = databases.iter().map(|d| d.label.clone()).collect();
+    if let Some(history) = &hooks.history_db {
+        for d in databases.iter().filter(|d| d.external) {
+            let same = crate::history::postgres::identity(&d.pool, &d.label)
+                .await
+                .is_ok_and(|id| id.same_database(history));
+            if same {
+                hooks.history_is_target = true;
+                let msg = format!(
+                    "--history names {}, a database under test (or its primary); keep the history in a database of its own or a directory",
+                    d.label
+                );
+                close_all(databases).await;
+                return Err(AppError::Usage(msg));
+            }
+        }
+    }
     let refusal = max_lag.and_then(|limit| {
         databases
             .iter()
@@ -147,6 +188,8 @@ pub(super) async fn run(root: &Path, args: RunArgs) -> Result<i32, AppError> {
         write_mode,
         environment,
         fixtures: sources.first().copied(),
+        now: hooks.now,
+        prior: hooks.prior.clone(),
     };
     let targets: Vec<&crate::db::Database> = databases.iter().collect();
     if args.log_statements.is_some() {

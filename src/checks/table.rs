@@ -3,7 +3,7 @@
 
 use super::Outcome;
 use crate::sql::{quote_ident, quote_literal};
-use crate::suite::{TableCheck, TableRule, TableRuleKind};
+use crate::suite::{SeriesSpec, TableCheck, TableRule, TableRuleKind};
 
 /// A SQL boolean that is true when text `col` is a real `YYYY-MM-DD` date.
 /// Written without casts that could raise, so it never aborts the scan.
@@ -159,19 +159,21 @@ pub fn judge(rule: &TableRule, answer: Option<&str>) -> Outcome {
                 Err(_) => Outcome::fail(kind, name, sev, "the relation has no rows"),
             }
         }
-        TableRuleKind::Metric { sql, op, value, .. } => match answer.parse::<f64>() {
-            Ok(v) if op.holds(v, *value) => Outcome::pass(
-                kind,
-                name,
-                sev,
-                format!("{sql} = {v} ({} {value})", op.symbol()),
-            ),
-            Ok(v) => Outcome::fail(
-                kind,
-                name,
-                sev,
-                format!("{sql} = {v}; expected {} {value}", op.symbol()),
-            ),
+        TableRuleKind::Metric {
+            sql, thresholds, ..
+        } => match answer.parse::<f64>() {
+            Ok(v) => match thresholds.violation(v) {
+                None if thresholds.is_empty() => {
+                    Outcome::pass(kind, name, sev, format!("{sql} = {v}"))
+                }
+                None => Outcome::pass(
+                    kind,
+                    name,
+                    sev,
+                    format!("{sql} = {v} ({})", thresholds.describe()),
+                ),
+                Some(why) => Outcome::fail(kind, name, sev, format!("{sql} = {v}; {why}")),
+            },
             Err(_) => Outcome::fail(kind, name, sev, format!("{sql} is not a number: {answer}")),
         },
         _ => {
@@ -192,6 +194,114 @@ pub fn judge(rule: &TableRule, answer: Option<&str>) -> Outcome {
             }
         }
     }
+}
+
+/// The number a rule measures, for rules that are metrics (row count, lag
+/// of the latest row in seconds, a metric's value); None for the others and
+/// for answers that are not numbers.
+pub fn measured_value<'a>(
+    rule: &'a TableRule,
+    answer: Option<&str>,
+) -> Option<(f64, Option<&'a str>)> {
+    let answer = answer?;
+    let (v, unit) = match &rule.kind {
+        TableRuleKind::RowCount { .. } => (answer.parse::<f64>().ok()?, Some("rows")),
+        TableRuleKind::Freshness { .. } => {
+            let (age, _) = answer.split_once('|').unwrap_or((answer, ""));
+            (age.parse::<f64>().ok()?, Some("s"))
+        }
+        TableRuleKind::Metric {
+            unit, series: None, ..
+        } => (answer.parse::<f64>().ok()?, unit.as_deref()),
+        _ => return None,
+    };
+    v.is_finite().then_some((v, unit))
+}
+
+/// The statement measuring a metric per day (and per value of its split),
+/// over the `days` days up to the latest day in the relation. The day is
+/// read from the text form of the expression, so dates, timestamps and
+/// `YYYY-MM-DD` text all work, and text that is not a date is left out
+/// instead of aborting the scan. The metric's SQL may use `assay_day` and
+/// `assay_dimension` (e.g. `sum(count(*)) over (partition by assay_day)`).
+pub fn series_statement(
+    check: &TableCheck,
+    sql: &str,
+    filter: Option<&str>,
+    series: &SeriesSpec,
+) -> String {
+    let day_text = format!("substr(({})::text, 1, 10)", series.day);
+    let day = format!(
+        "case when {} then {day_text}::date end",
+        valid_date_sql(&day_text)
+    );
+    let dim = match &series.by {
+        Some(by) => format!("({by})::text"),
+        None => "null::text".into(),
+    };
+    let filter = filter.map(|f| format!(" where {f}")).unwrap_or_default();
+    format!(
+        "with assay_rows as materialized (\n\
+         \x20 select *, {day} as assay_day, {dim} as assay_dimension from {}{filter}\n\
+         ), assay_last as (select max(assay_day) as last_day from assay_rows)\n\
+         select assay_day::text, assay_dimension, (({sql}))::text\n\
+         from assay_rows, assay_last\n\
+         where assay_day > last_day - {}\n\
+         group by assay_day, assay_dimension\n\
+         order by assay_day, assay_dimension",
+        check.table, series.days
+    )
+}
+
+/// Rows of a series statement (day, dimension, value as text) → one sorted
+/// series per dimension; days without rows get `fill` when it is set.
+/// NULL values (e.g. a ratio over no rows) are left out.
+pub fn series_values(
+    rows: &[(Option<String>, Option<String>, Option<String>)],
+    split: bool,
+    fill: Option<f64>,
+) -> Result<crate::metrics::DaySeries, String> {
+    use std::collections::BTreeMap;
+    let mut by: BTreeMap<Option<String>, BTreeMap<chrono::NaiveDate, f64>> = BTreeMap::new();
+    let mut first: Option<chrono::NaiveDate> = None;
+    let mut last: Option<chrono::NaiveDate> = None;
+    for (day, dim, value) in rows {
+        let Some(day) = day else { continue };
+        let day = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
+            .map_err(|e| format!("day `{day}`: {e}"))?;
+        first = Some(first.map_or(day, |f| f.min(day)));
+        last = Some(last.map_or(day, |l| l.max(day)));
+        let key = if split {
+            Some(dim.clone().unwrap_or_else(|| "(null)".into()))
+        } else {
+            None
+        };
+        let entry = by.entry(key).or_default();
+        if let Some(v) = value {
+            let v: f64 = v
+                .parse()
+                .map_err(|_| format!("the value `{v}` of {day} is not a number"))?;
+            if v.is_finite() {
+                entry.insert(day, v);
+            }
+        }
+    }
+    if let (Some(fill), Some(first), Some(last)) = (fill, first, last) {
+        for days in by.values_mut() {
+            let mut d = first;
+            loop {
+                days.entry(d).or_insert(fill);
+                match d.succ_opt() {
+                    Some(next) if next <= last => d = next,
+                    _ => break,
+                }
+            }
+        }
+    }
+    Ok(by
+        .into_iter()
+        .map(|(k, v)| (k, v.into_iter().collect()))
+        .collect())
 }
 
 fn human_age(secs: f64) -> String {
@@ -217,6 +327,7 @@ mod tests {
             name: "r".into(),
             severity: Severity::Warn,
             kind,
+            watch: crate::metrics::Watch::default(),
         }
     }
 
@@ -249,8 +360,12 @@ mod tests {
         rule(TableRuleKind::Metric {
             sql: "avg(pct)".into(),
             filter: filter.map(str::to_string),
-            op,
-            value,
+            thresholds: crate::metrics::Thresholds {
+                op: Some((op, value)),
+                ..Default::default()
+            },
+            unit: None,
+            series: None,
         })
     }
 

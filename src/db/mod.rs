@@ -34,6 +34,20 @@ pub enum TargetSpec {
     Url(String),
 }
 
+/// A target's label without what changes from run to run: throwaway
+/// clusters get a new port (and container host) every run, so
+/// `embedded PostgreSQL 15 on 127.0.0.1:41234` becomes
+/// `embedded PostgreSQL 15`; databases named by URL keep their label. Runs
+/// are compared across time by this key.
+pub fn stable_label(label: &str) -> String {
+    if label.starts_with("embedded ") || label.starts_with("docker ") {
+        if let Some(i) = label.rfind(" on ") {
+            return label[..i].to_string();
+        }
+    }
+    label.to_string()
+}
+
 /// A connected database, plus whatever keeps it alive.
 pub struct Database {
     pub pool: PgPool,

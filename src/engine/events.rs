@@ -105,6 +105,9 @@ pub struct UnitResult {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reruns: Vec<Rerun>,
     pub outcomes: Vec<Outcome>,
+    /// Values the unit measured (table checks' metrics, row counts, lags).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub metrics: Vec<crate::metrics::MetricValue>,
 }
 
 impl UnitResult {

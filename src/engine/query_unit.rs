@@ -40,6 +40,10 @@ pub struct Context {
     pub sample_rows: usize,
     pub snapshots_dir: PathBuf,
     pub write_mode: WriteMode,
+    /// The time this run is recorded at (metric values across runs).
+    pub now: chrono::DateTime<chrono::Utc>,
+    /// Earlier runs' metric values, when the run has a history.
+    pub prior: Option<std::sync::Arc<crate::metrics::PriorRuns>>,
 }
 
 pub fn param_json(v: &ParamValue) -> serde_json::Value {
@@ -74,6 +78,7 @@ pub fn new_result(
         plan: None,
         reruns: Vec::new(),
         outcomes: Vec::new(),
+        metrics: Vec::new(),
     }
 }
 

@@ -99,6 +99,10 @@ pub struct RunOptions {
     pub environment: Environment,
     /// How the (first) database got its fixtures, for the summary.
     pub fixtures: Option<crate::db::fixtures::FixtureSource>,
+    /// The time the run is recorded at (default: now).
+    pub now: Option<chrono::DateTime<chrono::Utc>>,
+    /// Earlier runs' metric values (from `--history`).
+    pub prior: Option<std::sync::Arc<crate::metrics::PriorRuns>>,
 }
 
 enum Done {
@@ -213,6 +217,8 @@ pub async fn run(
             snapshots_dir: suite.root.join(&suite.config.snapshots_dir),
             write_mode: opts.write_mode,
             unavailable: std::cell::Cell::new(false),
+            now: opts.now.unwrap_or_else(chrono::Utc::now),
+            prior: opts.prior.clone(),
         })
         .collect();
     let (queries, tables) = select_checks(suite, sel);

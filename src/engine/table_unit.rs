@@ -6,7 +6,8 @@ use super::query_unit::Context;
 use super::session::Session;
 use crate::checks::{table, Outcome, Status};
 use crate::db::decode;
-use crate::suite::TableCheck;
+use crate::metrics::{self, MetricSpec, Thresholds};
+use crate::suite::{TableCheck, TableRule, TableRuleKind};
 use sqlx::Row;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -32,6 +33,7 @@ fn new_result(ctx: &Context, check: &TableCheck) -> UnitResult {
         plan: None,
         reruns: Vec::new(),
         outcomes: Vec::new(),
+        metrics: Vec::new(),
     }
 }
 
@@ -64,6 +66,35 @@ pub fn unavailable(ctx: &Context, check: &TableCheck) -> TableUnitDone {
     }
 }
 
+/// A metric measured per day: its own statement, not part of the one-pass scan.
+fn is_series(rule: &TableRule) -> bool {
+    matches!(
+        &rule.kind,
+        TableRuleKind::Metric {
+            series: Some(_),
+            ..
+        }
+    )
+}
+
+/// The bounds of a per-run value, for charts: a metric's thresholds, a row
+/// count's bounds, a freshness rule's maximum age (seconds).
+fn run_thresholds(rule: &TableRule) -> Thresholds {
+    match &rule.kind {
+        TableRuleKind::Metric { thresholds, .. } => thresholds.clone(),
+        TableRuleKind::RowCount { min, max } => Thresholds {
+            min: min.map(|m| m as f64),
+            max: max.map(|m| m as f64),
+            op: None,
+        },
+        TableRuleKind::Freshness { max_age, .. } => Thresholds {
+            max: Some(max_age.0.as_secs_f64()),
+            ..Default::default()
+        },
+        _ => Thresholds::default(),
+    }
+}
+
 pub async fn run(ctx: &Context, check: &TableCheck) -> TableUnitDone {
     let mut result = new_result(ctx, check);
     let finish = |mut result: UnitResult, infra| {
@@ -85,36 +116,41 @@ pub async fn run(ctx: &Context, check: &TableCheck) -> TableUnitDone {
             return finish(result, Some(e.message));
         }
     };
-    let rules: Vec<_> = check.rules.iter().collect();
-    let stmt = table::statement(check, &rules);
-    let answers: Vec<Option<String>> = match session.rows(&stmt, None, &[]).await {
-        Ok(rows) => match rows.first() {
-            Some(r) => (0..rules.len())
-                .map(|i| r.try_get::<Option<String>, _>(i).ok().flatten())
-                .collect(),
-            None => vec![None; rules.len()],
-        },
-        Err(e) => {
-            result.outcomes.push(Outcome::error(
-                "table",
-                "table",
-                check.severity,
-                format!(
-                    "{}{} (table check `{}` in {})",
-                    e.message,
-                    if ctx.empty_database
-                        && e.code.as_deref() == Some(super::query_unit::UNDEFINED_TABLE)
-                    {
-                        super::query_unit::EMPTY_DATABASE_HINT
-                    } else {
-                        ""
-                    },
-                    check.name,
-                    check.file.display()
-                ),
-            ));
-            session.close().await;
-            return finish(result, e.transient.then_some(e.message));
+    let (series_rules, rules): (Vec<&TableRule>, Vec<&TableRule>) =
+        check.rules.iter().partition(|r| is_series(r));
+    let answers: Vec<Option<String>> = if rules.is_empty() {
+        Vec::new()
+    } else {
+        let stmt = table::statement(check, &rules);
+        match session.rows(&stmt, None, &[]).await {
+            Ok(rows) => match rows.first() {
+                Some(r) => (0..rules.len())
+                    .map(|i| r.try_get::<Option<String>, _>(i).ok().flatten())
+                    .collect(),
+                None => vec![None; rules.len()],
+            },
+            Err(e) => {
+                result.outcomes.push(Outcome::error(
+                    "table",
+                    "table",
+                    check.severity,
+                    format!(
+                        "{}{} (table check `{}` in {})",
+                        e.message,
+                        if ctx.empty_database
+                            && e.code.as_deref() == Some(super::query_unit::UNDEFINED_TABLE)
+                        {
+                            super::query_unit::EMPTY_DATABASE_HINT
+                        } else {
+                            ""
+                        },
+                        check.name,
+                        check.file.display()
+                    ),
+                ));
+                session.close().await;
+                return finish(result, e.transient.then_some(e.message));
+            }
         }
     };
     for (rule, answer) in rules.iter().zip(answers) {
@@ -133,6 +169,87 @@ pub async fn run(ctx: &Context, check: &TableCheck) -> TableUnitDone {
             }
         }
         result.outcomes.push(o);
+        if let Some((value, unit)) = table::measured_value(rule, answer.as_deref()) {
+            let thresholds = run_thresholds(rule);
+            let spec = MetricSpec {
+                name: &rule.name,
+                unit,
+                thresholds: &thresholds,
+                severity: rule.severity,
+                watch: &rule.watch,
+            };
+            let prior = ctx.prior.as_ref().map(|p| {
+                p.get(
+                    &crate::db::stable_label(&ctx.target),
+                    &check.name,
+                    &rule.name,
+                )
+            });
+            let (outcomes, measured) = metrics::judge_run(&spec, value, ctx.now, prior);
+            result.outcomes.extend(outcomes);
+            result.metrics.push(measured);
+        }
+    }
+    for rule in series_rules {
+        let TableRuleKind::Metric {
+            sql,
+            filter,
+            thresholds,
+            unit,
+            series: Some(series),
+        } = &rule.kind
+        else {
+            continue;
+        };
+        let stmt = table::series_statement(check, sql, filter.as_deref(), series);
+        let rows = match session.rows(&stmt, None, &[]).await {
+            Ok(rows) => rows,
+            Err(e) => {
+                result.outcomes.push(Outcome::error(
+                    "metric",
+                    &rule.name,
+                    rule.severity,
+                    format!(
+                        "{} (metric `{}` of table check `{}` in {})",
+                        e.message,
+                        rule.name,
+                        check.name,
+                        check.file.display()
+                    ),
+                ));
+                if e.transient {
+                    session.close().await;
+                    return finish(result, Some(e.message));
+                }
+                continue;
+            }
+        };
+        let text =
+            |r: &sqlx::postgres::PgRow, i: usize| r.try_get::<Option<String>, _>(i).ok().flatten();
+        let triples: Vec<_> = rows
+            .iter()
+            .map(|r| (text(r, 0), text(r, 1), text(r, 2)))
+            .collect();
+        match table::series_values(&triples, series.by.is_some(), series.fill) {
+            Ok(days) => {
+                let spec = MetricSpec {
+                    name: &rule.name,
+                    unit: unit.as_deref(),
+                    thresholds,
+                    severity: rule.severity,
+                    watch: &rule.watch,
+                };
+                let (outcomes, values) = metrics::judge_days(&spec, &days);
+                result.outcomes.extend(outcomes);
+                result.metrics.extend(values);
+            }
+            Err(e) => result.outcomes.push(Outcome::error(
+                "metric",
+                &rule.name,
+                rule.severity,
+                format!("metric `{}`: {e}", rule.name),
+            )),
+        }
     }
     session.close().await;
     finish(result, None)

@@ -94,6 +94,7 @@ pub async fn run(
             plan: None,
             reruns: Vec::new(),
             outcomes: Vec::new(),
+            metrics: Vec::new(),
         };
         if probe.api_down() {
             result.outcomes.push(Outcome::skip(

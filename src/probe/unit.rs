@@ -46,6 +46,7 @@ pub fn new_result(probe: &Probe<'_>, unit: &Unit<'_>) -> UnitResult {
         plan: None,
         reruns: Vec::new(),
         outcomes: Vec::new(),
+        metrics: Vec::new(),
     }
 }
 

@@ -67,6 +67,12 @@ impl HumanReporter {
             rows,
             timing
         ));
+        for (name, values) in super::metrics::judged_by_metric(&r.metrics) {
+            s.push_str(&format!(
+                "        metric {}\n",
+                super::metrics::metric_line(name, &values)
+            ));
+        }
         if matches!(r.verdict, Verdict::Pass | Verdict::Skip) {
             return s;
         }

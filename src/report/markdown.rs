@@ -88,6 +88,44 @@ impl Reporter for MarkdownReporter {
             }
             md.push('\n');
         }
+        let measured: Vec<&&UnitResult> = sorted.iter().filter(|r| !r.metrics.is_empty()).collect();
+        if !measured.is_empty() {
+            md.push_str("### Metrics\n\n| check | metric | day | value | expected | verdict |\n|---|---|---|---|---|---|\n");
+            for r in measured {
+                for m in r.metrics.iter().filter(|m| m.judged) {
+                    let anomalous = m.anomaly.as_ref().is_some_and(|e| e.anomalous);
+                    let broke = |name: &str| {
+                        r.outcomes.iter().any(|o| {
+                            o.name == name && matches!(o.status, Status::Fail | Status::Error)
+                        })
+                    };
+                    let breaks = m.min.is_some_and(|lo| m.value < lo)
+                        || m.max.is_some_and(|hi| m.value > hi)
+                        || (m.day.is_none() && broke(&m.name));
+                    let changed = m.day.is_none() && broke(&format!("{}.change", m.name));
+                    md.push_str(&format!(
+                        "| `{}` | {} | {} | {} | {} | {} |\n",
+                        r.check,
+                        cell(&m.label()),
+                        m.day
+                            .map(|d| d.to_string())
+                            .unwrap_or_else(|| "this run".into()),
+                        super::metrics::value_text(m.value, m.unit.as_deref()),
+                        cell(&super::metrics::judgement_text(m).unwrap_or_else(|| "-".into())),
+                        if anomalous {
+                            "anomaly"
+                        } else if breaks {
+                            "threshold"
+                        } else if changed {
+                            "change"
+                        } else {
+                            "ok"
+                        }
+                    ));
+                }
+            }
+            md.push('\n');
+        }
         md.push_str("### Checks\n\n| check | units | verdict | slowest (ms) | budget (ms) |\n|---|---|---|---|---|\n");
         let mut by_check: BTreeMap<&str, Vec<&UnitResult>> = BTreeMap::new();
         for r in &sorted {

@@ -1,10 +1,13 @@
 //! Reporters: one consumer of run events per output format. They see only
 //! events, never the suite or the database.
 
+pub mod digest_markdown;
+pub mod html;
 pub mod human;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod metrics;
 pub mod plan;
 pub mod sink;
 

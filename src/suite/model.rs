@@ -276,6 +276,22 @@ pub struct TableRule {
     pub name: String,
     pub severity: Severity,
     pub kind: TableRuleKind,
+    /// Change and anomaly rules on the number the rule measures (metric,
+    /// row_count, freshness); empty for the others.
+    pub watch: crate::metrics::Watch,
+}
+
+/// A metric measured per day of the data instead of once per run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesSpec {
+    /// SQL giving a row's day (a date, timestamp or `YYYY-MM-DD` text).
+    pub day: String,
+    /// SQL splitting the series (one series per value).
+    pub by: Option<String>,
+    /// Days read back from the latest day in the data.
+    pub days: u32,
+    /// The value of a day without rows; None leaves a gap.
+    pub fill: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -305,8 +321,9 @@ pub enum TableRuleKind {
     Metric {
         sql: String,
         filter: Option<String>,
-        op: CompareOp,
-        value: f64,
+        thresholds: crate::metrics::Thresholds,
+        unit: Option<String>,
+        series: Option<SeriesSpec>,
     },
 }
 

@@ -306,6 +306,10 @@ pub struct RawTableRule {
     pub non_negative: Option<Vec<String>>,
     pub freshness: Option<RawFreshness>,
     pub metric: Option<RawMetric>,
+    /// Rules on how the entry's number moves (metric, row_count, freshness).
+    pub change: Option<RawChange>,
+    #[serde(default, deserialize_with = "empty_means_defaults")]
+    pub anomaly: Option<RawAnomaly>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -337,12 +341,81 @@ pub struct RawFreshness {
 #[serde(deny_unknown_fields)]
 pub struct RawMetric {
     pub name: Option<String>,
+    /// An aggregate over the relation (per day and split value with `per_day`).
     pub sql: String,
     #[serde(rename = "where")]
     pub filter: Option<String>,
-    pub op: String,
-    pub value: f64,
+    pub op: Option<String>,
+    pub value: Option<f64>,
     pub severity: Option<Severity>,
+    /// Smallest allowed value (at the metric's severity).
+    pub min: Option<f64>,
+    /// Largest allowed value.
+    pub max: Option<f64>,
+    /// Shown with the value: `%`, `rows`, `EUR`, `s` (shown as hours or days).
+    pub unit: Option<String>,
+    /// A series over the data's own time: SQL giving each row's day.
+    pub per_day: Option<String>,
+    /// Split the series by this SQL expression (e.g. the platform).
+    pub by: Option<String>,
+    /// Days read back from the latest day in the data (default 35, or more
+    /// when the anomaly rule needs it).
+    pub days: Option<u32>,
+    /// The value of a day without rows (default: a gap).
+    pub fill: Option<f64>,
+}
+
+/// `change:` on a table check entry.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawChange {
+    /// Largest allowed change in percent of the previous value.
+    pub max_pct: Option<f64>,
+    /// Largest allowed change in the metric's unit.
+    pub max: Option<f64>,
+    /// Which moves count (default both).
+    pub direction: Option<crate::metrics::Direction>,
+    /// Default warn.
+    pub severity: Option<Severity>,
+}
+
+/// `anomaly:` on a table check entry (`anomaly: {}` or just `anomaly:` for the defaults).
+#[derive(Debug, Deserialize, Default, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawAnomaly {
+    /// Deviations from the expected value that make an anomaly (default 3).
+    pub sensitivity: Option<f64>,
+    /// Values the expectation is computed from (default 14, 28 with seasonality).
+    pub training: Option<usize>,
+    /// Fewer values: not judged (default 7, 14 with seasonality).
+    pub min_training: Option<usize>,
+    /// Newest days judged by a run; the detection − 1 values before a point
+    /// stay out of its training (default 2).
+    pub detection: Option<usize>,
+    /// Which moves count (default both).
+    pub direction: Option<crate::metrics::Direction>,
+    /// `day_of_week`: compare a day with earlier days of its weekday.
+    pub seasonality: Option<crate::metrics::Seasonality>,
+    /// The floor under the deviation (default relative 0.01, absolute 0.001).
+    pub min_deviation: Option<RawMinDeviation>,
+    /// Default warn.
+    pub severity: Option<Severity>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawMinDeviation {
+    /// A fraction of |expected|.
+    pub relative: Option<f64>,
+    /// In the metric's unit.
+    pub absolute: Option<f64>,
+}
+
+/// A present key without a value (`anomaly:`) means "all defaults".
+fn empty_means_defaults<'de, D: Deserializer<'de>, T: Deserialize<'de> + Default>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    Ok(Some(Option::<T>::deserialize(d)?.unwrap_or_default()))
 }
 
 /// `timing_runs:` — `auto` (time again only when the verdict needs it) or a
@@ -463,5 +536,21 @@ impl JsonSchema for KeySpec {
                 {"type": "array", "items": {"type": "string"}, "minItems": 1}
             ]
         })
+    }
+}
+
+#[cfg(test)]
+mod metric_key_tests {
+    use super::*;
+
+    #[test]
+    fn anomaly_key_absent_empty_or_mapping() {
+        let r: RawTableRule = serde_yaml_ng::from_str("row_count: {min: 1}").unwrap();
+        assert!(r.anomaly.is_none());
+        let r: RawTableRule = serde_yaml_ng::from_str("row_count: {min: 1}\nanomaly:").unwrap();
+        assert!(r.anomaly.is_some());
+        let r: RawTableRule =
+            serde_yaml_ng::from_str("row_count: {min: 1}\nanomaly: {training: 7}").unwrap();
+        assert_eq!(r.anomaly.unwrap().training, Some(7));
     }
 }

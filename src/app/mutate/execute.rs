@@ -153,6 +153,8 @@ impl Lab<'_> {
             write_mode: WriteMode::Nothing,
             environment: Environment::Fixtures,
             fixtures: None,
+            now: None,
+            prior: None,
         };
         let results = Arc::new(Mutex::new(Vec::new()));
         let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(Collect(results.clone()))];

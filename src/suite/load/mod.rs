@@ -11,6 +11,7 @@ mod api;
 mod check_file;
 mod config;
 mod expect;
+mod metric_rules;
 mod param_sets;
 mod table_check;
 mod text;

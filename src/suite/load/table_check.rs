@@ -94,29 +94,30 @@ pub(super) fn table_check(
             ));
         }
         if let Some(m) = &r.metric {
-            let line = line_containing(text, &m.sql);
-            match CompareOp::parse(&m.op) {
-                Some(op) => kinds.push((
+            if let Some(kind) =
+                super::metric_rules::metric_kind(file, text, m, r.anomaly.as_ref(), &mut errors)
+            {
+                kinds.push((
                     m.name
                         .clone()
                         .unwrap_or_else(|| format!("metric({})", m.sql)),
-                    TableRuleKind::Metric {
-                        sql: m.sql.clone(),
-                        filter: m.filter.clone(),
-                        op,
-                        value: m.value,
-                    },
-                )),
-                None => errors.push(
-                    InputError::new(file, format!("unknown operator `{}`", m.op))
-                        .at(line, None)
-                        .help("use one of <, <=, =, >=, >, !="),
-                ),
+                    kind,
+                ));
             }
             metric_sev = m.severity;
             metric_name = m.name.clone();
         }
-        if kinds.is_empty() {
+        let measures = (r.metric.is_some() || !kinds.is_empty())
+            && kinds.iter().all(|(_, k)| {
+                matches!(
+                    k,
+                    TableRuleKind::Metric { .. }
+                        | TableRuleKind::RowCount { .. }
+                        | TableRuleKind::Freshness { .. }
+                )
+            });
+        let watch = super::metric_rules::watch(file, text, after, &r, measures, &mut errors);
+        if kinds.is_empty() && r.metric.is_none() {
             errors.push(
                 InputError::new(file, "a table check entry needs one rule")
                     .at(Some(after), None)
@@ -140,6 +141,7 @@ pub(super) fn table_check(
                 name,
                 severity: sev.unwrap_or(severity),
                 kind,
+                watch: watch.clone(),
             });
         }
     }
