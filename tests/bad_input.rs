@@ -431,13 +431,13 @@ fn a_selection_of_nothing_fails_and_starts_no_database() {
     ]);
     let tmp = common::private_tmp();
     let out = Assay::new(dir.path())
-        .env("TMPDIR", tmp.path())
+        .tmpdir(tmp.path())
         .args(["run", "--no-progress", "--filter", "kpi_card"])
         .run();
     // A substring still matches: that is not "nothing".
     out.expect_code(1);
     let out = Assay::new(dir.path())
-        .env("TMPDIR", tmp.path())
+        .tmpdir(tmp.path())
         .args(["run", "--no-progress", "--filter", "kpi_crads"])
         .run();
     assert_error(
@@ -448,7 +448,7 @@ fn a_selection_of_nothing_fails_and_starts_no_database() {
         ],
     );
     let out = Assay::new(dir.path())
-        .env("TMPDIR", tmp.path())
+        .tmpdir(tmp.path())
         .args(["run", "--no-progress", "--tag", "dashbord"])
         .run();
     assert_error(
@@ -460,7 +460,7 @@ fn a_selection_of_nothing_fails_and_starts_no_database() {
         "a server was started"
     );
     let out = Assay::new(dir.path())
-        .env("TMPDIR", tmp.path())
+        .tmpdir(tmp.path())
         .args([
             "run",
             "--no-progress",
@@ -727,6 +727,7 @@ fn a_closed_stdout_does_not_kill_the_run() {
         .arg(&script)
         .current_dir(dir.path())
         .env("TMPDIR", tmp.path())
+        .env("ASSAY_RUN_DIR", tmp.path())
         .env("CI", "1")
         .output()
         .unwrap();

@@ -27,7 +27,7 @@ fn run(dir: &Path, cache: &Path, tmp: &Path) -> String {
     let report = dir.join(format!("r-{}.json", rand_suffix()));
     let out = Assay::new(dir)
         .env("ASSAY_CACHE_DIR", cache)
-        .env("TMPDIR", tmp)
+        .tmpdir(tmp)
         .args(["run", "--no-progress"])
         .args([format!("--format=json={}", report.display())])
         .run();
@@ -86,7 +86,7 @@ fn a_second_run_uses_the_cache_and_an_edited_setup_file_does_not() {
     // --no-fixture-cache neither reads nor writes it.
     let out = Assay::new(dir.path())
         .env("ASSAY_CACHE_DIR", cache.path())
-        .env("TMPDIR", tmp.path())
+        .tmpdir(tmp.path())
         .args(["run", "--no-progress", "--no-fixture-cache"])
         .run();
     out.expect_code(0);
@@ -103,7 +103,7 @@ fn concurrent_runs_share_one_entry_and_old_entries_are_evicted() {
         .map(|_| {
             Assay::new(dir.path())
                 .env("ASSAY_CACHE_DIR", cache.path())
-                .env("TMPDIR", tmp.path())
+                .tmpdir(tmp.path())
                 .args(["run", "--no-progress"])
                 .spawn()
         })

@@ -37,7 +37,7 @@ fn assert_clean(tmp: &Path) {
 fn nothing_left_after_a_passing_run() {
     let tmp = private_tmp();
     let out = Assay::new(suite("warn"))
-        .env("TMPDIR", tmp.path())
+        .tmpdir(tmp.path())
         .args(["run", "--no-progress"])
         .run();
     out.expect_code(0);
@@ -48,7 +48,7 @@ fn nothing_left_after_a_passing_run() {
 fn nothing_left_after_a_failing_run() {
     let tmp = private_tmp();
     let out = Assay::new(suite("fail"))
-        .env("TMPDIR", tmp.path())
+        .tmpdir(tmp.path())
         .args(["run", "--no-progress", "--filter", "s*"])
         .run();
     out.expect_code(1);
@@ -60,7 +60,7 @@ fn nothing_started_for_an_input_error() {
     let tmp = private_tmp();
     let dir = write_suite(&[("assay.yaml", "name: [unclosed\n")]);
     let out = Assay::new(dir.path())
-        .env("TMPDIR", tmp.path())
+        .tmpdir(tmp.path())
         .args(["run"])
         .run();
     out.expect_code(2);
@@ -81,7 +81,7 @@ fn nothing_left_after_a_setup_failure() {
         ("sql/endpoints/q.sql", "select 1 as x\n"),
     ]);
     let out = Assay::new(dir.path())
-        .env("TMPDIR", tmp.path())
+        .tmpdir(tmp.path())
         .args(["run", "--no-progress"])
         .run();
     out.expect_code(2);
@@ -124,7 +124,7 @@ fn interrupt_mid_run(signal: Signal, want_code: i32) {
 /// cleaned up.
 fn interrupt(dir: &Path, args: &[&str], busy: &[&str], signal: Signal, want_code: i32) {
     let tmp = private_tmp();
-    let mut child = Assay::new(dir).env("TMPDIR", tmp.path()).args(args).spawn();
+    let mut child = Assay::new(dir).tmpdir(tmp.path()).args(args).spawn();
     let pid = child.id();
 
     // Its run directory (owner.pid = the assay pid) and its server.

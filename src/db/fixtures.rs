@@ -11,7 +11,7 @@
 //! concurrent runs never see half an entry) and starts it again. The newest
 //! [`KEEP`] entries are kept. Databases assay does not own are never touched.
 
-use super::embedded::{self, DataSource, PgBinaries};
+use super::embedded::{self, DataSource, PgBinaries, Placement};
 use super::setup::SetupError;
 use super::{Database, TargetSpec};
 use crate::error::{AppError, InputError};
@@ -220,15 +220,21 @@ pub async fn open(
             };
             if let Some(data) = key.as_deref().and_then(lookup) {
                 // A cache entry evicted by another run while we copy it is a miss.
-                if let Ok(db) =
-                    Database::open_embedded(&bins, DataSource::Cached(data), pool_size).await
+                if let Ok(db) = Database::open_embedded(
+                    &bins,
+                    DataSource::Cached(data),
+                    Placement::Memory,
+                    pool_size,
+                )
+                .await
                 {
                     return Ok((db, FixtureSource::Cached));
                 }
             }
-            let db = Database::open_embedded(&bins, DataSource::Template, pool_size)
-                .await
-                .map_err(PrepareError::Infrastructure)?;
+            let db =
+                Database::open_embedded(&bins, DataSource::Template, Placement::Memory, pool_size)
+                    .await
+                    .map_err(PrepareError::Infrastructure)?;
             let mut db = load(db, suite).await?;
             if let Some(k) = key {
                 // A failure to cache costs the next run its head start, nothing more.

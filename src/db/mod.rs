@@ -74,7 +74,13 @@ impl Database {
         match spec {
             TargetSpec::Embedded => {
                 let bins = embedded::find_binaries(postgres_major)?;
-                Self::open_embedded(&bins, embedded::DataSource::Template, pool_size).await
+                Self::open_embedded(
+                    &bins,
+                    embedded::DataSource::Template,
+                    embedded::Placement::Disk,
+                    pool_size,
+                )
+                .await
             }
             TargetSpec::Docker(image) => {
                 let container = docker::DockerCluster::start(image).await?;
@@ -131,9 +137,10 @@ impl Database {
     pub async fn open_embedded(
         bins: &embedded::PgBinaries,
         source: embedded::DataSource,
+        placement: embedded::Placement,
         pool_size: u32,
     ) -> Result<Database, String> {
-        let cluster = embedded::EmbeddedCluster::start_from(bins, source).await?;
+        let cluster = embedded::EmbeddedCluster::start_from(bins, source, placement).await?;
         let pool = pool(embedded_options(cluster.port), pool_size).await?;
         Ok(Database {
             pool,

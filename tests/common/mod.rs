@@ -71,6 +71,13 @@ impl Assay {
         self.cmd.env(k, v);
         self
     }
+    /// A private temporary directory for the run: `TMPDIR`, and
+    /// `ASSAY_RUN_DIR` so that the run directory of its cluster is created
+    /// there too (not in `/dev/shm`), where the test can watch it.
+    pub fn tmpdir(self, dir: impl AsRef<std::ffi::OsStr>) -> Self {
+        let dir = dir.as_ref().to_os_string();
+        self.env("TMPDIR", &dir).env("ASSAY_RUN_DIR", &dir)
+    }
     pub fn env_remove(mut self, k: &str) -> Self {
         self.cmd.env_remove(k);
         self
@@ -250,10 +257,11 @@ pub fn postgres_under(prefix: &str) -> Vec<Proc> {
     found
 }
 
-/// How many postgres processes run on a data directory under `/tmp/assay-pg-*`
-/// (any run, including runs of other tests).
+/// How many postgres processes run on a data directory under
+/// `/tmp/assay-pg-*` or `/dev/shm/assay-pg-*` (any run, including runs of
+/// other tests).
 pub fn count_assay_postgres() -> usize {
-    postgres_under("/tmp/assay-pg-").len()
+    postgres_under("/tmp/assay-pg-").len() + postgres_under("/dev/shm/assay-pg-").len()
 }
 
 /// Polls `f` every 20 ms until it returns true or `timeout` passes.
