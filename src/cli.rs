@@ -54,6 +54,70 @@ pub enum Command {
     /// The nightly report from a history of runs: a static HTML page
     /// (timeline, changes, metric charts, anomalies), Markdown or JSON.
     Report(ReportArgs),
+    /// Verify a rewrite: run the base and the current version of every query
+    /// on the same data with every parameter set, and compare columns, rows,
+    /// order, speed and plan.
+    Diff(DiffArgs),
+}
+
+#[derive(Debug, Args, Default, Clone)]
+pub struct DiffArgs {
+    /// The base version of the query files: a directory holding the same relative file names.
+    #[arg(
+        long,
+        value_name = "DIR",
+        required_unless_present = "base_ref",
+        conflicts_with = "base_ref"
+    )]
+    pub base_sql_dir: Option<PathBuf>,
+    /// The base version of the query files: the suite's SQL directory at this
+    /// git revision (e.g. origin/main).
+    #[arg(long, value_name = "GITREF")]
+    pub base_ref: Option<String>,
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Where to run: embedded (default) or docker with the suite's fixtures, or url.
+    #[arg(long, value_enum, value_name = "TARGET")]
+    pub target: Option<TargetArg>,
+    /// Compare on this existing database (read-only; both sides of a
+    /// parameter set read one snapshot).
+    #[arg(long = "database-url", value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Generate the suite's data at N times the fixture volume first (instead of the fixtures).
+    #[arg(long, value_name = "N")]
+    pub scale: Option<f64>,
+    /// Seed of the generated data (default: assay.yaml scale.seed).
+    #[arg(long, value_name = "N", requires = "scale")]
+    pub seed: Option<u64>,
+    /// Time each side N more times alone on the server, sides alternated
+    /// (A B A B); plans then come from EXPLAIN ANALYZE. Default: the compared
+    /// executions only (5 runs with --max-slowdown).
+    #[arg(long, value_name = "N")]
+    pub timing_runs: Option<u32>,
+    /// Fail when the current query's p50 is more than R times the base's
+    /// (and slower by more than assay.yaml bench.min_slowdown_delta).
+    #[arg(long, value_name = "R")]
+    pub max_slowdown: Option<f64>,
+    /// This check's output is meant to differ (a fix): its differences are
+    /// reported but pass (repeatable).
+    #[arg(long = "expect-different", value_name = "CHECK")]
+    pub expect_different: Vec<String>,
+    /// Parameter sets compared at once (default: number of CPUs).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Report format, optionally with a file: human, json=diff.json, markdown=comment.md, junit=junit.xml (repeatable).
+    #[arg(long = "format", value_name = "FORMAT[=FILE]")]
+    pub formats: Vec<String>,
+    /// Write the (single) --format report to FILE.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Load the fixtures from the setup files, neither using nor filling the
+    /// cache of fixture databases.
+    #[arg(long)]
+    pub no_fixture_cache: bool,
+    /// Never show a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -24,6 +24,7 @@ pub mod checks;
 pub mod cli;
 pub mod compare;
 pub mod db;
+pub mod diff;
 pub mod engine;
 pub mod error;
 pub mod gen;

@@ -4,6 +4,7 @@
 //! hold what several commands share.
 
 mod bench;
+mod diff;
 mod gen;
 mod inspect;
 mod merge;
@@ -49,6 +50,7 @@ pub async fn main(cli: Cli) -> Result<i32, AppError> {
         Command::Probe(a) => probe::probe(&root, a).await,
         Command::Mutate(a) => mutate::mutate(&root, a).await,
         Command::Report(a) => report::report(a).await,
+        Command::Diff(a) => diff::diff(&root, a).await,
     }
 }
 

@@ -15,6 +15,9 @@ pub struct Session {
     timeout_ms: u64,
     in_tx: bool,
     text_reread: Vec<String>,
+    /// `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`: every statement
+    /// of a transaction reads the same snapshot.
+    repeatable_read: bool,
 }
 
 /// `sql` with the columns at `as_text` cast to text, every column renamed
@@ -85,7 +88,20 @@ impl Session {
             timeout_ms: timeout.as_millis().max(1) as u64,
             in_tx: false,
             text_reread: Vec::new(),
+            repeatable_read: false,
         })
+    }
+
+    /// A session whose statements read one snapshot (`REPEATABLE READ READ
+    /// ONLY`) until one fails or the session closes: two queries compared
+    /// on a replica that keeps replaying see the same data.
+    pub async fn open_snapshot(
+        pool: &PgPool,
+        timeout: Duration,
+    ) -> Result<Session, StatementError> {
+        let mut s = Session::open(pool, timeout).await?;
+        s.repeatable_read = true;
+        Ok(s)
     }
 
     async fn begin(&mut self) -> Result<(), StatementError> {
@@ -103,8 +119,13 @@ impl Session {
             } else {
                 ""
             };
+            let isolation = if self.repeatable_read {
+                " ISOLATION LEVEL REPEATABLE READ"
+            } else {
+                ""
+            };
             let sql = format!(
-                "BEGIN READ ONLY; SET LOCAL statement_timeout = {}{custom_plans}",
+                "BEGIN{isolation} READ ONLY; SET LOCAL statement_timeout = {}{custom_plans}",
                 self.timeout_ms
             );
             sqlx::raw_sql(&sql).execute(&mut *self.conn).await?;

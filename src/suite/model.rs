@@ -109,6 +109,20 @@ pub struct QueryCheck {
     pub expect: Expect,
     /// How the endpoint's request and answer map onto the query (`assay probe`).
     pub api: ApiMapping,
+    /// How `assay diff` compares the query's versions.
+    pub diff: DiffSpec,
+}
+
+/// A query check's `diff:` section, validated: the row key `assay diff`
+/// matches rows by, and an acknowledged change.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DiffSpec {
+    /// `diff.key`: the columns that identify a row (None: the first
+    /// `expect.unique` key, if any).
+    pub key: Option<Vec<String>>,
+    /// `diff.expect_different`: why this query's output is meant to differ
+    /// from the base; its differences then pass.
+    pub expect_different: Option<String>,
 }
 
 /// How a query check's endpoint differs from its query: parameter and field

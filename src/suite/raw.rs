@@ -134,6 +134,8 @@ pub struct RawQueryCheck {
     pub expect: Option<RawExpect>,
     /// How the check's endpoint answers, where it differs from the SQL (`assay probe`).
     pub api: Option<RawApi>,
+    /// How `assay diff` compares this query's old and new versions.
+    pub diff: Option<RawDiff>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema, Default)]
@@ -507,6 +509,19 @@ pub struct RawApi {
     /// The parameter set the dashboard page loads with (default: a set named
     /// `default`, else the first set).
     pub page_set: Option<String>,
+}
+
+/// `diff:` in a query check: how `assay diff` compares the base and the
+/// current version of its query.
+#[derive(Debug, Deserialize, JsonSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawDiff {
+    /// Output columns that identify a row: rows with the same key are the
+    /// same row (identical or modified). Default: the first `expect.unique` key.
+    pub key: Option<KeySpec>,
+    /// The output is meant to differ from the base (say why): its
+    /// differences are reported but do not fail the diff.
+    pub expect_different: Option<String>,
 }
 
 impl JsonSchema for TimingRuns {

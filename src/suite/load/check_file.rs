@@ -2,6 +2,7 @@
 //! query file, parameter sets and expectations.
 
 use super::api::api_mapping;
+use super::diff::diff_spec;
 use super::expect::expectations;
 use super::param_sets::expand_sets;
 use super::table_check::table_check;
@@ -277,6 +278,8 @@ fn query_check(
         &mut errors,
     );
 
+    let diff = diff_spec(file, text, raw.diff, expect.columns.as_deref(), &mut errors);
+
     if !errors.is_empty() {
         dedup(&mut errors);
         return Err(errors);
@@ -303,6 +306,7 @@ fn query_check(
         sets,
         expect,
         api,
+        diff,
     })
 }
 

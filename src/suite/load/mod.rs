@@ -10,6 +10,7 @@
 mod api;
 mod check_file;
 mod config;
+mod diff;
 mod expect;
 mod metric_rules;
 mod param_sets;
