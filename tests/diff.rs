@@ -752,6 +752,22 @@ fn bad_input_exits_2_naming_the_file_line_and_fix() {
     }
 }
 
+#[test]
+fn an_unreachable_database_is_an_infrastructure_error() {
+    let s = suite(&[]);
+    let port = pg_cluster::free_port();
+    let out = Assay::new(s.path())
+        .args(["diff", "--no-progress", "--base-sql-dir", "base"])
+        .args([
+            "--database-url",
+            &format!("postgres://app:secret-77@127.0.0.1:{port}/db"),
+        ])
+        .run();
+    out.expect_code(3);
+    assert!(out.stderr.contains("cannot connect"), "{}", out.stderr);
+    assert!(!out.stderr.contains("secret-77"), "{}", out.stderr);
+}
+
 /// Replaces what differs between runs with placeholders.
 fn redact(text: &str) -> String {
     let rules: &[(&str, &str)] = &[
