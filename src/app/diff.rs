@@ -222,6 +222,114 @@ fn removed(base: &Base, suite: &Suite) -> Vec<OneSided> {
         .collect()
 }
 
+/// The pairs of a diff: what runs, and what is only reported.
+struct Planned<'s> {
+    /// Queries on both sides (unchanged ones included: they are reported).
+    pairs: Vec<Pair<'s>>,
+    added: Vec<OneSided>,
+    removed: Vec<OneSided>,
+    not_run: Vec<NotRun>,
+}
+
+impl Planned<'_> {
+    /// The units to run: every parameter set of every pair whose two
+    /// files differ.
+    fn units(&self) -> Vec<diff::Unit<'_>> {
+        self.pairs
+            .iter()
+            .filter(|p| !p.unchanged)
+            .flat_map(|p| p.units())
+            .collect()
+    }
+}
+
+/// Pairs every selected check that runs in `environment` with its base; a
+/// query on one side only is reported as added or removed, not run.
+fn plan<'s>(
+    suite: &'s Suite,
+    checks: &[&'s QueryCheck],
+    base: &Base,
+    args: &DiffArgs,
+    environment: Environment,
+) -> Result<Planned<'s>, AppError> {
+    let mut planned = Planned {
+        pairs: Vec::new(),
+        added: Vec::new(),
+        removed: Vec::new(),
+        not_run: Vec::new(),
+    };
+    for c in checks {
+        if !c.applies_to(environment) {
+            planned.not_run.push(NotRun {
+                check: c.name.clone(),
+                reason: format!("the check does not run on {environment} (environments:)"),
+            });
+            continue;
+        }
+        match base.read(&c.query).map_err(|e| AppError::Usage(e.0))? {
+            Some(text) => planned.pairs.push(diff::pair(
+                c,
+                &text,
+                base.shown(&c.query),
+                args.expect_different.contains(&c.name),
+            )),
+            None => planned.added.push(OneSided {
+                check: Some(c.name.clone()),
+                endpoint: c.endpoint.clone(),
+                query: c.query.display().to_string(),
+            }),
+        }
+    }
+    // Base files belong to no check: only an unfiltered diff lists them.
+    if args.select.filter.is_none() && args.select.tags.is_empty() {
+        planned.removed = removed(base, suite);
+    }
+    Ok(planned)
+}
+
+/// What running the units on one database gave.
+struct Ran {
+    target: String,
+    data: String,
+    setup_ms: f64,
+    compared: Vec<diff::Compared>,
+}
+
+/// Opens the database of the diff, runs every unit on it, closes it.
+async fn run_units(
+    suite: &Suite,
+    args: &DiffArgs,
+    f: &Flags,
+    units: &[diff::Unit<'_>],
+    started: Instant,
+) -> Result<Ran, AppError> {
+    let (db, data) = open(&f.specs[0], suite, args, f.jobs).await?;
+    let target = db.label.clone();
+    let setup_ms = started.elapsed().as_secs_f64() * 1e3;
+    let opts = diff::Options {
+        jobs: f.jobs,
+        external: db.external,
+        tolerance: suite.config.defaults.tolerance,
+        samples: suite.config.defaults.sample_rows,
+        plans: true,
+        timing_runs: f.timing_runs,
+        keep_outputs: false,
+    };
+    let bar = progress_bar(units.len() as u64, args.no_progress);
+    let ran = diff::diff_units(&db.pool, units, &opts, &|| bar.inc(1)).await;
+    bar.finish_and_clear();
+    db.close().await;
+    let compared = ran.map_err(|e| {
+        AppError::Infrastructure(format!("the database was unreachable during the diff: {e}"))
+    })?;
+    Ok(Ran {
+        target,
+        data,
+        setup_ms,
+        compared,
+    })
+}
+
 pub(super) async fn diff(root: &Path, args: DiffArgs) -> Result<i32, AppError> {
     let started = Instant::now();
     let loaded = load(root, None)?;
@@ -239,93 +347,38 @@ pub(super) async fn diff(root: &Path, args: DiffArgs) -> Result<i32, AppError> {
         (None, None) => unreachable!("clap requires one of --base-sql-dir and --base-ref"),
     }
     .map_err(|e| AppError::Usage(e.0))?;
-    let external = f.specs.iter().all(|s| matches!(s, TargetSpec::Url(_)));
-    let environment = if external {
+    let environment = if f.specs.iter().all(|s| matches!(s, TargetSpec::Url(_))) {
         Environment::Production
     } else {
         Environment::Fixtures
     };
-
-    // Pairs; a query on one side only is reported, not run.
-    let mut pairs: Vec<Pair> = Vec::new();
-    let mut added = Vec::new();
-    let mut not_run = Vec::new();
-    for c in &checks {
-        if !c.applies_to(environment) {
-            not_run.push(NotRun {
-                check: c.name.clone(),
-                reason: format!("the check does not run on {environment} (environments:)"),
-            });
-            continue;
+    let planned = plan(&suite, &checks, &base, &args, environment)?;
+    let units = planned.units();
+    // The database only when something is to run.
+    let ran = if units.is_empty() {
+        Ran {
+            target: "no database (nothing to run)".into(),
+            data: "-".into(),
+            setup_ms: 0.0,
+            compared: Vec::new(),
         }
-        match base.read(&c.query).map_err(|e| AppError::Usage(e.0))? {
-            Some(text) => pairs.push(diff::pair(
-                c,
-                &text,
-                base.shown(&c.query),
-                args.expect_different.contains(&c.name),
-            )),
-            None => added.push(OneSided {
-                check: Some(c.name.clone()),
-                endpoint: c.endpoint.clone(),
-                query: c.query.display().to_string(),
-            }),
-        }
-    }
-    let filtered = args.select.filter.is_some() || !args.select.tags.is_empty();
-    let removed = if filtered {
-        Vec::new()
     } else {
-        removed(&base, &suite)
+        run_units(&suite, &args, &f, &units, started).await?
     };
-    let units: Vec<diff::Unit> = pairs
-        .iter()
-        .filter(|p| !p.unchanged)
-        .flat_map(|p| p.units())
-        .collect();
-
-    // The database, only when something is to run.
-    let mut target = "no database (nothing to run)".to_string();
-    let mut data = "-".to_string();
-    let mut setup_ms = 0.0;
-    let mut compared = Vec::new();
-    if !units.is_empty() {
-        let spec = &f.specs[0];
-        let (db, d) = open(spec, &suite, &args, f.jobs).await?;
-        target = db.label.clone();
-        data = d;
-        setup_ms = started.elapsed().as_secs_f64() * 1e3;
-        let opts = diff::Options {
-            jobs: f.jobs,
-            external: db.external,
-            tolerance: suite.config.defaults.tolerance,
-            samples: suite.config.defaults.sample_rows,
-            plans: true,
-            timing_runs: f.timing_runs,
-            keep_outputs: false,
-        };
-        let bar = progress_bar(units.len() as u64, args.no_progress);
-        let ran = diff::diff_units(&db.pool, &units, &opts, &|| bar.inc(1)).await;
-        bar.finish_and_clear();
-        db.close().await;
-        compared = ran.map_err(|e| {
-            AppError::Infrastructure(format!("the database was unreachable during the diff: {e}"))
-        })?;
-    }
 
     let rule = SpeedRule {
         max_slowdown: f.max_slowdown,
         min_slowdown_ms: suite.config.bench.min_slowdown_ms,
         concurrent: f.jobs > 1,
     };
-    let mut ran = compared.into_iter();
+    let mut compared = ran.compared.into_iter();
     let mut entries = Vec::new();
-    for p in &pairs {
+    for p in &planned.pairs {
         for u in p.units() {
             entries.push(if p.unchanged {
                 judge::unchanged(&u)
             } else {
-                judge::entry(&u, ran.next().unwrap_or_default(), &rule)
+                judge::entry(&u, compared.next().unwrap_or_default(), &rule)
             });
         }
     }
@@ -335,18 +388,18 @@ pub(super) async fn diff(root: &Path, args: DiffArgs) -> Result<i32, AppError> {
         suite: suite.config.name.clone(),
         base: base.info(),
         current: suite.config.endpoint_sql_dir.display().to_string(),
-        target,
-        data,
+        target: ran.target,
+        data: ran.data,
         timing_runs: f.timing_runs,
         max_slowdown: f.max_slowdown,
         min_slowdown_ms: suite.config.bench.min_slowdown_ms,
         expected_but_same: judge::expected_but_same(&args.expect_different, &entries),
         entries,
-        added,
-        removed,
-        not_run,
+        added: planned.added,
+        removed: planned.removed,
+        not_run: planned.not_run,
         counts,
-        setup_ms,
+        setup_ms: ran.setup_ms,
         duration_ms: started.elapsed().as_secs_f64() * 1e3,
     };
     write_reports(&report, &f.formats)?;
