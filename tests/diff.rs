@@ -766,6 +766,34 @@ fn an_unreachable_database_is_an_infrastructure_error() {
     out.expect_code(3);
     assert!(out.stderr.contains("cannot connect"), "{}", out.stderr);
     assert!(!out.stderr.contains("secret-77"), "{}", out.stderr);
+    // The reports are still written, and say why nothing was compared.
+    let reports = tempfile::tempdir().unwrap();
+    let (json, xml) = (reports.path().join("d.json"), reports.path().join("d.xml"));
+    let out = Assay::new(s.path())
+        .args(["diff", "--no-progress", "--base-sql-dir", "base"])
+        .args([
+            "--database-url",
+            &format!("postgres://app:secret-77@127.0.0.1:{port}/db"),
+        ])
+        .args([
+            format!("--format=json={}", json.display()),
+            format!("--format=junit={}", xml.display()),
+        ])
+        .run();
+    out.expect_code(3);
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let e = report["infrastructure_error"].as_str().unwrap();
+    assert!(
+        e.contains("cannot connect") && !e.contains("secret-77"),
+        "{e}"
+    );
+    assert_eq!(report["target"], format!("127.0.0.1:{port}/db"));
+    assert!(report["entries"].as_array().unwrap().is_empty());
+    let xml = std::fs::read_to_string(&xml).unwrap();
+    assert!(
+        xml.contains("assay.infrastructure") && !xml.contains("secret-77"),
+        "{xml}"
+    );
 }
 
 /// Replaces what differs between runs with placeholders.

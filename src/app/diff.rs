@@ -354,7 +354,9 @@ pub(super) async fn diff(root: &Path, args: DiffArgs) -> Result<i32, AppError> {
     };
     let planned = plan(&suite, &checks, &base, &args, environment)?;
     let units = planned.units();
-    // The database only when something is to run.
+    // The database only when something is to run. When it cannot be
+    // reached, the reports still say so (and what needed no database).
+    let mut infrastructure_error = None;
     let ran = if units.is_empty() {
         Ran {
             target: "no database (nothing to run)".into(),
@@ -363,8 +365,21 @@ pub(super) async fn diff(root: &Path, args: DiffArgs) -> Result<i32, AppError> {
             compared: Vec::new(),
         }
     } else {
-        run_units(&suite, &args, &f, &units, started).await?
+        match run_units(&suite, &args, &f, &units, started).await {
+            Ok(ran) => ran,
+            Err(AppError::Infrastructure(e)) => {
+                infrastructure_error = Some(e);
+                Ran {
+                    target: super::run::target_label(&f.specs),
+                    data: "-".into(),
+                    setup_ms: 0.0,
+                    compared: Vec::new(),
+                }
+            }
+            Err(other) => return Err(other),
+        }
     };
+    let did_run = infrastructure_error.is_none();
 
     let rule = SpeedRule {
         max_slowdown: f.max_slowdown,
@@ -375,11 +390,11 @@ pub(super) async fn diff(root: &Path, args: DiffArgs) -> Result<i32, AppError> {
     let mut entries = Vec::new();
     for p in &planned.pairs {
         for u in p.units() {
-            entries.push(if p.unchanged {
-                judge::unchanged(&u)
-            } else {
-                judge::entry(&u, compared.next().unwrap_or_default(), &rule)
-            });
+            if p.unchanged {
+                entries.push(judge::unchanged(&u));
+            } else if did_run {
+                entries.push(judge::entry(&u, compared.next().unwrap_or_default(), &rule));
+            }
         }
     }
     let counts = judge::counts(&entries);
@@ -401,8 +416,12 @@ pub(super) async fn diff(root: &Path, args: DiffArgs) -> Result<i32, AppError> {
         counts,
         setup_ms: ran.setup_ms,
         duration_ms: started.elapsed().as_secs_f64() * 1e3,
+        infrastructure_error,
     };
     write_reports(&report, &f.formats)?;
+    if let Some(e) = report.infrastructure_error {
+        return Err(AppError::Infrastructure(e));
+    }
     Ok(if report.passes() {
         exit_code::OK
     } else {

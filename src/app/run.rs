@@ -232,7 +232,7 @@ fn exit_code_of(summary: &RunSummary) -> i32 {
     }
 }
 
-fn target_label(specs: &[TargetSpec]) -> String {
+pub(super) fn target_label(specs: &[TargetSpec]) -> String {
     specs
         .iter()
         .map(|s| match s {

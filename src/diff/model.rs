@@ -238,12 +238,16 @@ pub struct DiffReport {
     pub counts: Counts,
     pub setup_ms: f64,
     pub duration_ms: f64,
+    /// Why the diff could not finish (exit 3): the database could not be
+    /// started or reached, or went away. Entries hold what did not need it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub infrastructure_error: Option<String>,
 }
 
 impl DiffReport {
     /// Nothing differs unexpectedly, nothing failed, nothing got too slow.
     pub fn passes(&self) -> bool {
-        self.counts.failing == 0
+        self.counts.failing == 0 && self.infrastructure_error.is_none()
     }
 
     /// Queries (checks) compared.

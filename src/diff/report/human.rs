@@ -172,6 +172,9 @@ pub fn human(r: &DiffReport, color: bool) -> String {
             "note: --expect-different {name}, but every parameter set is the same\n"
         ));
     }
+    if let Some(e) = &r.infrastructure_error {
+        out.push_str(&format!("\nerror: {e}\n"));
+    }
     let verdict = if r.passes() {
         p.style(Style::new().green().bold()).apply_to("SAME")
     } else {

@@ -72,6 +72,16 @@ fn case(e: &Entry) -> TestCase {
 
 pub fn junit(r: &DiffReport) -> String {
     let mut report = Report::new(format!("assay diff: {}", r.suite));
+    if let Some(e) = &r.infrastructure_error {
+        let mut ts = TestSuite::new("assay.infrastructure");
+        let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
+        s.set_message(e.clone());
+        s.set_type("infrastructure");
+        let mut tc = TestCase::new("database", s);
+        tc.set_classname("assay.infrastructure");
+        ts.add_test_case(tc);
+        report.add_test_suite(ts);
+    }
     for (check, entries) in by_check(r) {
         let mut ts = TestSuite::new(format!("diff.{check}"));
         ts.add_property(Property::new("base", r.base.describe()));

@@ -111,6 +111,9 @@ pub fn markdown(r: &DiffReport) -> String {
         cell(&r.data),
         counts_line(r)
     ));
+    if let Some(e) = &r.infrastructure_error {
+        md.push_str(&format!("- **infrastructure error**: {}\n\n", cell(e)));
+    }
     md.push_str(
         "| endpoint | check | verdict | speed (current / base) | plan |\n|---|---|---|---|---|\n",
     );
