@@ -6,10 +6,10 @@
 //! could not be reached.
 
 use super::load;
-use super::reports::{reporters, Reports};
+use super::reports::reporters;
 use crate::cli::ProbeArgs;
 use crate::db::{Database, TargetSpec};
-use crate::engine::{self, Counts, Event, LoadError, RunSummary, Selection};
+use crate::engine::{self, Counts, LoadError, RunSummary, Selection};
 use crate::error::{exit_code, AppError, InputError};
 use crate::http::{parse_header, ApiClient, ClientOptions, Template};
 use crate::probe::{self, Probe, ProbeOptions, TimingPolicy};
@@ -39,20 +39,6 @@ fn locate(root: &Path, mut errors: Vec<InputError>) -> Vec<InputError> {
         }
     }
     errors
-}
-
-/// Reports for a probe that called nothing: started, finished, written.
-fn finish_empty(mut reports: Reports, summary: &RunSummary) -> Result<(), AppError> {
-    for r in reports.reporters.iter_mut() {
-        r.on_event(&Event::RunStarted {
-            suite: &summary.suite,
-            target: &summary.target,
-            units: 0,
-            several_targets: false,
-        });
-        r.on_event(&Event::RunFinished(summary));
-    }
-    reports.finish()
 }
 
 pub(super) async fn probe(root: &Path, args: ProbeArgs) -> Result<i32, AppError> {
@@ -159,7 +145,7 @@ pub(super) async fn probe(root: &Path, args: ProbeArgs) -> Result<i32, AppError>
                     infrastructure_error: Some(e.clone()),
                     fixtures: None,
                 };
-                finish_empty(reports, &summary)?;
+                reports.finish_empty(&summary)?;
                 return Err(AppError::Infrastructure(e));
             }
         },

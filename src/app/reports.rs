@@ -34,6 +34,22 @@ pub(super) struct Reports {
 }
 
 impl Reports {
+    /// Reports of a command that ran no unit (nothing selected, or the
+    /// database could not be reached): started, finished with `summary`,
+    /// written.
+    pub fn finish_empty(mut self, summary: &crate::engine::RunSummary) -> Result<(), AppError> {
+        for r in self.reporters.iter_mut() {
+            r.on_event(&crate::engine::Event::RunStarted {
+                suite: &summary.suite,
+                target: &summary.target,
+                units: 0,
+                several_targets: false,
+            });
+            r.on_event(&crate::engine::Event::RunFinished(summary));
+        }
+        self.finish()
+    }
+
     /// Every reporter's `finish`, then every file moved into place.
     pub fn finish(mut self) -> Result<(), AppError> {
         for r in self.reporters.iter_mut() {

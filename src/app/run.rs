@@ -5,12 +5,12 @@
 //! a database cannot be started or reached they still say what failed.
 
 use super::load;
-use super::reports::{reporters, Reports};
+use super::reports::reporters;
 use super::targets::{close_all, target_specs};
 use crate::cli::RunArgs;
 use crate::db::fixtures::{self, PrepareError};
 use crate::db::TargetSpec;
-use crate::engine::{self, Event, LoadError, Partition, RunSummary, Selection};
+use crate::engine::{self, LoadError, Partition, RunSummary, Selection};
 use crate::error::{exit_code, AppError};
 use crate::snapshot::WriteMode;
 use crate::suite::{self, Environment, Suite};
@@ -100,7 +100,7 @@ pub(super) async fn run(root: &Path, args: RunArgs, hooks: &mut Hooks) -> Result
     );
     if nothing_selected {
         let summary = empty_summary(&suite, "-", environment, &load_errors, part, None);
-        finish_empty(reports, &summary)?;
+        reports.finish_empty(&summary)?;
         return Ok(exit_code_of(&summary));
     }
 
@@ -168,7 +168,7 @@ pub(super) async fn run(root: &Path, args: RunArgs, hooks: &mut Hooks) -> Result
             part,
             Some(e.clone()),
         );
-        finish_empty(reports, &summary)?;
+        reports.finish_empty(&summary)?;
         return Err(AppError::Infrastructure(e));
     }
     let setup_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -268,18 +268,4 @@ fn empty_summary(
         infrastructure_error,
         fixtures: None,
     }
-}
-
-/// Reports for a run that executed no unit: started, finished, written.
-fn finish_empty(mut reports: Reports, summary: &RunSummary) -> Result<(), AppError> {
-    for r in reports.reporters.iter_mut() {
-        r.on_event(&Event::RunStarted {
-            suite: &summary.suite,
-            target: &summary.target,
-            units: 0,
-            several_targets: false,
-        });
-        r.on_event(&Event::RunFinished(summary));
-    }
-    reports.finish()
 }

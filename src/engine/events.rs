@@ -111,6 +111,28 @@ pub struct UnitResult {
 }
 
 impl UnitResult {
+    /// A unit of `kind` for `check` that has judged nothing yet (verdict
+    /// pass, no outcomes); callers fill in where it ran and with what.
+    pub fn blank(kind: UnitKind, check: impl Into<String>, severity: Severity) -> UnitResult {
+        UnitResult {
+            check: check.into(),
+            target: String::new(),
+            kind,
+            file: String::new(),
+            endpoint: None,
+            param_set: String::new(),
+            params: BTreeMap::new(),
+            severity,
+            verdict: Verdict::Pass,
+            rows: None,
+            timing: None,
+            plan: None,
+            reruns: Vec::new(),
+            outcomes: Vec::new(),
+            metrics: Vec::new(),
+        }
+    }
+
     /// Computes the verdict from the outcomes.
     pub fn settle(&mut self) {
         let blocking = |s: Status| {

@@ -1,6 +1,6 @@
 //! One query check under one parameter set: execute once, time, then judge.
 
-use super::events::{Rerun, Timing, UnitKind, UnitResult, Verdict};
+use super::events::{Rerun, Timing, UnitKind, UnitResult};
 use super::session::{Session, StatementError};
 use super::timing::{self, TimingPolicy};
 use crate::checks::{predicates, reconcile, relations, shape, Outcome, Status};
@@ -64,21 +64,12 @@ pub fn new_result(
     params: BTreeMap<String, serde_json::Value>,
 ) -> UnitResult {
     UnitResult {
-        check: check.name.clone(),
         target: ctx.target.clone(),
-        kind,
         file: check.file.display().to_string(),
         endpoint: check.endpoint.clone(),
         param_set: set_name.to_string(),
         params,
-        severity: check.severity,
-        verdict: Verdict::Pass,
-        rows: None,
-        timing: None,
-        plan: None,
-        reruns: Vec::new(),
-        outcomes: Vec::new(),
-        metrics: Vec::new(),
+        ..UnitResult::blank(kind, &check.name, check.severity)
     }
 }
 

@@ -1,7 +1,7 @@
 //! One table check: one statement computes every rule; failing rules fetch a
 //! few offending rows.
 
-use super::events::{UnitKind, UnitResult, Verdict};
+use super::events::{UnitKind, UnitResult};
 use super::query_unit::Context;
 use super::session::Session;
 use crate::checks::{table, Outcome, Status};
@@ -9,7 +9,6 @@ use crate::db::decode;
 use crate::metrics::{self, MetricSpec, Thresholds};
 use crate::suite::{TableCheck, TableRule, TableRuleKind};
 use sqlx::Row;
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 pub struct TableUnitDone {
@@ -19,21 +18,9 @@ pub struct TableUnitDone {
 
 fn new_result(ctx: &Context, check: &TableCheck) -> UnitResult {
     UnitResult {
-        check: check.name.clone(),
         target: ctx.target.clone(),
-        kind: UnitKind::Table,
         file: check.file.display().to_string(),
-        endpoint: None,
-        param_set: String::new(),
-        params: BTreeMap::new(),
-        severity: check.severity,
-        verdict: Verdict::Pass,
-        rows: None,
-        timing: None,
-        plan: None,
-        reruns: Vec::new(),
-        outcomes: Vec::new(),
-        metrics: Vec::new(),
+        ..UnitResult::blank(UnitKind::Table, &check.name, check.severity)
     }
 }
 

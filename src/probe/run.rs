@@ -7,9 +7,7 @@ use super::plan::Plan;
 use super::unit::{self, Judged};
 use super::{page, Probe};
 use crate::checks::Outcome;
-use crate::engine::{
-    Counts, Event, LoadError, Reporter, Rerun, RunSummary, UnitKind, UnitResult, Verdict,
-};
+use crate::engine::{Counts, Event, LoadError, Reporter, Rerun, RunSummary, UnitKind, UnitResult};
 use crate::suite::Severity;
 use futures::StreamExt;
 use std::time::Instant;
@@ -74,11 +72,7 @@ pub async fn run(
     if with_page {
         let calls: Vec<_> = plan.page.iter().map(|&i| &plan.units[i]).collect();
         let mut result = UnitResult {
-            check: "page".into(),
             target: probe.api_label.clone(),
-            kind: UnitKind::Page,
-            file: String::new(),
-            endpoint: None,
             param_set: match calls.len() {
                 1 => "1 call".to_string(),
                 n => format!("{n} calls at once"),
@@ -87,14 +81,7 @@ pub async fn run(
                 .iter()
                 .map(|u| (u.check.name.clone(), u.set.name.clone().into()))
                 .collect(),
-            severity: Severity::Error,
-            verdict: Verdict::Pass,
-            rows: None,
-            timing: None,
-            plan: None,
-            reruns: Vec::new(),
-            outcomes: Vec::new(),
-            metrics: Vec::new(),
+            ..UnitResult::blank(UnitKind::Page, "page", Severity::Error)
         };
         if probe.api_down() {
             result.outcomes.push(Outcome::skip(

@@ -9,7 +9,7 @@ use crate::checks::Outcome;
 use crate::compare::{compare, CompareOptions};
 use crate::engine::query_unit::{binds_for, param_json};
 use crate::engine::session::Session;
-use crate::engine::{Rerun, UnitKind, UnitResult, Verdict};
+use crate::engine::{Rerun, UnitKind, UnitResult};
 use crate::http::{rows_from_json, CallError};
 use crate::output::QueryOutput;
 use std::time::Duration;
@@ -27,9 +27,7 @@ fn ms(d: Duration) -> f64 {
 
 pub fn new_result(probe: &Probe<'_>, unit: &Unit<'_>) -> UnitResult {
     UnitResult {
-        check: unit.check.name.clone(),
         target: probe.api_label.clone(),
-        kind: UnitKind::Endpoint,
         file: unit.check.file.display().to_string(),
         endpoint: unit.check.endpoint.clone(),
         param_set: unit.set.name.clone(),
@@ -39,14 +37,7 @@ pub fn new_result(probe: &Probe<'_>, unit: &Unit<'_>) -> UnitResult {
             .iter()
             .map(|(k, v)| (k.clone(), param_json(v)))
             .collect(),
-        severity: unit.check.severity,
-        verdict: Verdict::Pass,
-        rows: None,
-        timing: None,
-        plan: None,
-        reruns: Vec::new(),
-        outcomes: Vec::new(),
-        metrics: Vec::new(),
+        ..UnitResult::blank(UnitKind::Endpoint, &unit.check.name, unit.check.severity)
     }
 }
 
