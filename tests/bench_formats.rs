@@ -184,6 +184,7 @@ fn baseline_entry(m: &Measurement, judged_ms: f64, fp: Fingerprint) -> BaselineE
         param_set: m.param_set.clone(),
         scale: m.scale,
         judged_ms,
+        p50_ms: None,
         plan: fp.to_string(),
         fingerprint: fp,
     }

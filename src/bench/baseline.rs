@@ -31,6 +31,11 @@ pub struct BaselineEntry {
     /// figures were named for what they are).
     #[serde(alias = "p95_ms")]
     pub judged_ms: f64,
+    /// The median of the timed runs: what a slowdown is judged on, because
+    /// one noisy run moves a maximum but not a median. Absent in files
+    /// written before it was recorded; those are judged on `judged_ms`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p50_ms: Option<f64>,
     /// The fingerprint's one-line text, for reading diffs; `fingerprint` is
     /// what is compared.
     pub plan: String,
@@ -111,7 +116,8 @@ pub fn load(dir: &Path, check: &str) -> Result<Option<Baseline>, String> {
 
 /// How a measurement compares with its baseline entry. Plans are compared by
 /// `fingerprint::strategy` (sequential scan versus index per relation, join
-/// methods). A plan change wins over a slowdown; a slowdown needs both the ratio and the absolute delta.
+/// methods). A plan change wins over a slowdown; a slowdown needs both the ratio and the absolute delta,
+/// and compares medians (p50 of the timed runs) when the baseline recorded one.
 pub fn compare(
     entry: Option<&BaselineEntry>,
     m: &Measurement,
@@ -135,12 +141,17 @@ pub fn compare(
             changes: fingerprint::changes(&was, &now),
         };
     }
-    let base = entry.judged_ms;
-    if m.judged_ms > base * max_slowdown && m.judged_ms - base > min_slowdown_ms {
+    // Medians against medians where the baseline has one; the judged
+    // figures (maxima of a few runs) against each other in older files.
+    let (now, base) = match entry.p50_ms {
+        Some(base) => (m.p50_ms, base),
+        None => (m.judged_ms, entry.judged_ms),
+    };
+    if now > base * max_slowdown && now - base > min_slowdown_ms {
         BaselineStatus::Slower {
             baseline_ms: base,
             // A baseline rounded to 0 ms would make the ratio infinite.
-            ratio: m.judged_ms / base.max(0.001),
+            ratio: now / base.max(0.001),
         }
     } else {
         BaselineStatus::Same { baseline_ms: base }
@@ -172,6 +183,7 @@ pub fn save(dir: &Path, check: &str, measurements: &[&Measurement]) -> Result<Pa
             param_set: m.param_set.clone(),
             scale: m.scale,
             judged_ms: (m.judged_ms * 1000.0).round() / 1000.0,
+            p50_ms: Some((m.p50_ms * 1000.0).round() / 1000.0),
             plan: fp.to_string(),
             fingerprint: fp.clone(),
         });
@@ -266,9 +278,41 @@ mod tests {
             param_set: "platform=meta".into(),
             scale: 10.0,
             judged_ms: p95,
+            p50_ms: None,
             plan: f.to_string(),
             fingerprint: f,
         }
+    }
+
+    #[test]
+    fn medians_are_compared_when_the_baseline_has_one() {
+        let f = fp("t", "Seq Scan", &[]);
+        let mut e = entry(10.0, f.clone());
+        e.p50_ms = Some(8.0);
+        // A maximum 10× the baseline's with a median (0.8 × 100 = 80 ms)
+        // 10× the baseline median: slower, judged on the medians.
+        let m = measurement("platform=meta", 10.0, 100.0, Some(f.clone()));
+        assert_eq!(
+            compare(Some(&e), &m, 1.5, 5.0),
+            BaselineStatus::Slower {
+                baseline_ms: 8.0,
+                ratio: 10.0
+            }
+        );
+        // One spike: the maximum is 30× the baseline's, the median is not.
+        let mut spiky = measurement("platform=meta", 10.0, 300.0, Some(f));
+        spiky.p50_ms = 9.0;
+        assert_eq!(
+            compare(Some(&e), &spiky, 1.5, 5.0),
+            BaselineStatus::Same { baseline_ms: 8.0 }
+        );
+        // Saved entries record the median.
+        let dir = std::env::temp_dir().join(format!("assay-baseline-p50-{}", std::process::id()));
+        let file = save(&dir, "kpi_cards", &[&spiky]).unwrap();
+        let loaded = load(&dir, "kpi_cards").unwrap().unwrap();
+        assert_eq!(loaded.entries[0].p50_ms, Some(9.0));
+        std::fs::remove_file(file).unwrap();
+        std::fs::remove_dir(&dir).unwrap();
     }
 
     #[test]

@@ -44,7 +44,7 @@ const VERDICT_COLUMN: usize = 9;
 /// What counts as slower, in words.
 fn slower_rule(r: &BenchReport) -> String {
     format!(
-        "A measurement is slower than its baseline when its time (max of the timed runs, or p95 from 20 runs) exceeds {}× the baseline's by more than {} ms",
+        "A measurement is slower than its baseline when its median (p50 of the timed runs) exceeds {}× the baseline's by more than {} ms",
         r.max_slowdown, r.min_slowdown_ms
     )
 }
