@@ -224,6 +224,12 @@ pub fn measured_value<'a>(
 /// `YYYY-MM-DD` text all work, and text that is not a date is left out
 /// instead of aborting the scan. The metric's SQL may use `assay_day` and
 /// `assay_dimension` (e.g. `sum(count(*)) over (partition by assay_day)`).
+///
+/// Validating a day costs a regular expression and a dozen casts, too much
+/// for every row of a large table (8.5 s at 1.5M rows, materialising them
+/// all): the latest day is found among the distinct day texts, and rows are
+/// first narrowed by comparing day texts, which for valid `YYYY-MM-DD` days
+/// orders as the dates do, so only the window's rows are validated.
 pub fn series_statement(
     check: &TableCheck,
     sql: &str,
@@ -235,21 +241,29 @@ pub fn series_statement(
         "case when {} then {day_text}::date end",
         valid_date_sql(&day_text)
     );
+    let distinct_day = format!(
+        "case when {} then assay_text::date end",
+        valid_date_sql("assay_text")
+    );
     let dim = match &series.by {
         Some(by) => format!("({by})::text"),
         None => "null::text".into(),
     };
+    let table = &check.table;
+    let days = series.days;
     let filter = filter.map(|f| format!(" where {f}")).unwrap_or_default();
     format!(
-        "with assay_rows as materialized (\n\
-         \x20 select *, {day} as assay_day, {dim} as assay_dimension from {}{filter}\n\
-         ), assay_last as (select max(assay_day) as last_day from assay_rows)\n\
+        "with assay_days as (\n\
+         \x20 select distinct {day_text} as assay_text from {table}{filter}\n\
+         ), assay_last as (select max({distinct_day}) as last_day from assay_days),\n\
+         assay_rows as (\n\
+         \x20 select *, {day_text} as assay_text, {day} as assay_day, {dim} as assay_dimension from {table}{filter}\n\
+         )\n\
          select assay_day::text, assay_dimension, (({sql}))::text\n\
          from assay_rows, assay_last\n\
-         where assay_day > last_day - {}\n\
+         where assay_text > to_char(last_day - {days}, 'YYYY-MM-DD') and assay_day > last_day - {days}\n\
          group by assay_day, assay_dimension\n\
-         order by assay_day, assay_dimension",
-        check.table, series.days
+         order by assay_day, assay_dimension"
     )
 }
 
