@@ -77,7 +77,10 @@ fn speed(c: &Compared, rule: &SpeedRule) -> Option<Speed> {
 
 fn plan(c: &Compared) -> Option<PlanChange> {
     let (b, cur) = (c.base.plan.as_ref()?, c.current.plan.as_ref()?);
-    let (sb, sc) = (fingerprint::strategy(b), fingerprint::strategy(cur));
+    let (sb, sc) = (
+        fingerprint::strategy_on_same_data(b),
+        fingerprint::strategy_on_same_data(cur),
+    );
     Some(PlanChange {
         base: b.to_string(),
         current: cur.to_string(),
