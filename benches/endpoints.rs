@@ -184,8 +184,8 @@ fn run(
             .map_err(|e| format!("generating scale {scale} failed: {e:?}"))
     })?;
     eprintln!(
-        "generated scale {scale}: {} leads in {:.1} s",
-        stats.leads,
+        "generated scale {scale}: {} rows in {:.1} s",
+        stats.rows,
         stats.total_ms / 1e3
     );
     bench_group(c, rt, pool, &format!("scale{scale}"), list);

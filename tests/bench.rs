@@ -27,6 +27,7 @@ fn analytics_copy() -> tempfile::TempDir {
         copy_dir(&repo().join(d), &dir.path().join(d));
     }
     std::fs::copy(repo().join("assay.yaml"), dir.path().join("assay.yaml")).unwrap();
+    std::fs::copy(repo().join("model.yaml"), dir.path().join("model.yaml")).unwrap();
     dir
 }
 
@@ -272,7 +273,7 @@ fn bench_measures_every_set_and_judges_against_its_baseline() {
         first.stdout
     );
     let json = read_json(&report);
-    assert_eq!(json["schema"], "assay.bench/v2");
+    assert_eq!(json["schema"], "assay.bench/v3");
     let sets = Assay::new(suite.path())
         .args(["list", "--filter", "spend_trend"])
         .run();
@@ -548,7 +549,7 @@ fn bench_measures_an_existing_database_as_it_is_read_only() {
     let json: Value = serde_json::from_str(&out.stdout).unwrap();
     let scales = json["scales"].as_array().unwrap();
     assert_eq!(scales.len(), 1, "one dataset: the database as it is");
-    assert_eq!(scales[0]["leads"].as_f64().unwrap(), leads);
+    assert_eq!(scales[0]["volume"].as_f64().unwrap(), leads);
     let scale = scales[0]["scale"].as_f64().unwrap();
     assert!((2.7..3.3).contains(&scale), "{scale}");
     for r in results(&json) {

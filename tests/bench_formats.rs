@@ -162,7 +162,7 @@ fn measured(check: &str, set: &str, scale: f64, p95: f64, plan: Value) -> Measur
         param_set: set.into(),
         params,
         scale,
-        leads: leads(scale),
+        volume: leads(scale),
         budget_ms: if check == "kpi_cards" { 2000.0 } else { 250.0 },
         runs: 20,
         p50_ms: p95 * 0.82,
@@ -292,14 +292,14 @@ fn synthetic_report() -> BenchReport {
         .collect::<Vec<_>>();
 
     let mut forecasts: BTreeMap<String, BTreeMap<String, _>> = BTreeMap::new();
-    // (check, set) → (budget, (leads, p95) points)
+    // (check, set) → (budget, (volume, p95) points)
     type Series = (f64, Vec<(u64, f64)>);
     let mut series: BTreeMap<(&str, &str), Series> = BTreeMap::new();
     for m in measurements.iter().filter(|m| m.error.is_none()) {
         let s = series
             .entry((m.check.as_str(), m.param_set.as_str()))
             .or_insert((m.budget_ms, Vec::new()));
-        s.1.push((m.leads, m.judged_ms));
+        s.1.push((m.volume, m.judged_ms));
     }
     for ((check, set), (budget, points)) in series {
         if let Some(f) = forecast::fit(&points, budget, LEADS_PER_SCALE) {
@@ -314,7 +314,7 @@ fn synthetic_report() -> BenchReport {
         .iter()
         .map(|&scale| ScaleInfo {
             scale,
-            leads: leads(scale),
+            volume: leads(scale),
             relation_rows: BTreeMap::from([
                 ("dim_campaign".to_string(), 120),
                 ("fact_leads".to_string(), leads(scale)),
@@ -329,7 +329,8 @@ fn synthetic_report() -> BenchReport {
 
     BenchReport {
         suite: "analytics_v6".into(),
-        leads_per_scale: LEADS_PER_SCALE,
+        volume_relation: "dashboards.fact_leads".into(),
+        volume_per_scale: LEADS_PER_SCALE,
         scales,
         rows,
         forecasts,
@@ -359,7 +360,7 @@ fn the_synthetic_run_has_every_kind_of_row() {
     let flat = r
         .forecast("campaign_roi", "platform=google,window=7")
         .unwrap();
-    assert_eq!(flat.leads_at_budget, None, "{flat:?}");
+    assert_eq!(flat.volume_at_budget, None, "{flat:?}");
     let two = r
         .forecast("campaign_roi", "platform=meta,window=90")
         .unwrap();
@@ -399,7 +400,8 @@ fn json_report_has_every_key() {
     for key in [
         "schema",
         "suite",
-        "leads_per_scale",
+        "volume_relation",
+        "volume_per_scale",
         "max_slowdown",
         "min_slowdown_ms",
         "scales",
@@ -408,7 +410,7 @@ fn json_report_has_every_key() {
     ] {
         assert!(v.get(key).is_some(), "no top-level `{key}`");
     }
-    assert_eq!(v["schema"], json!("assay.bench/v2"));
+    assert_eq!(v["schema"], json!("assay.bench/v3"));
     assert_eq!(v["scales"].as_array().unwrap().len(), 3);
     assert_eq!(
         v["summary"],
@@ -421,7 +423,7 @@ fn json_report_has_every_key() {
         "param_set",
         "params",
         "scale",
-        "leads",
+        "volume",
         "runs",
         "p50_ms",
         "judged_ms",
@@ -437,7 +439,7 @@ fn json_report_has_every_key() {
         "plan",
         "baseline",
         "forecast_scale_at_budget",
-        "forecast_leads_at_budget",
+        "forecast_volume_at_budget",
         "forecast_r2",
         "growth_exponent",
         "error",

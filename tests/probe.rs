@@ -28,6 +28,7 @@ fn suite_copy() -> tempfile::TempDir {
         .tempdir()
         .unwrap();
     std::fs::copy(repo().join("assay.yaml"), dir.path().join("assay.yaml")).unwrap();
+    std::fs::copy(repo().join("model.yaml"), dir.path().join("model.yaml")).unwrap();
     for d in ["checks", "sql", "fixtures"] {
         common::copy_dir(&repo().join(d), &dir.path().join(d));
     }

@@ -527,7 +527,7 @@ fn baseline_measurement(
         param_set: set,
         params: BTreeMap::new(),
         scale,
-        leads: 1000,
+        volume: 1000,
         budget_ms: 2000.0,
         runs: 5,
         p50_ms: p95 / 2.0,

@@ -21,6 +21,7 @@ fn printed(kind: &str) -> String {
 fn committed(kind: &str) -> (PathBuf, String) {
     let file = match kind {
         "config" => "assay.schema.json",
+        "model" => "model.schema.json",
         _ => "check.schema.json",
     };
     let path = repo().join("docs/schema").join(file);
@@ -30,7 +31,7 @@ fn committed(kind: &str) -> (PathBuf, String) {
 
 #[test]
 fn committed_schemas_are_what_assay_schema_prints() {
-    for kind in ["config", "check"] {
+    for kind in ["config", "check", "model"] {
         let (path, text) = committed(kind);
         assert!(
             text == printed(kind),
@@ -73,8 +74,15 @@ fn every_suite_file_validates() {
     for e in std::fs::read_dir(repo().join("tests/suites")).unwrap() {
         roots.push(e.unwrap().path());
     }
+    let model = validator("model");
     let mut checked = 0;
     for root in roots {
+        let m = root.join("model.yaml");
+        if m.is_file() {
+            if let Err(e) = model.validate(&yaml_as_json(&m)) {
+                panic!("{}: {e}", m.display());
+            }
+        }
         let cfg = root.join("assay.yaml");
         if let Err(e) = config.validate(&yaml_as_json(&cfg)) {
             panic!("{}: {e}", cfg.display());
@@ -122,7 +130,7 @@ fn the_schemas_refuse_what_the_parser_refuses() {
 
 #[test]
 fn this_suites_files_name_their_schema() {
-    let mut files = vec![repo().join("assay.yaml")];
+    let mut files = vec![repo().join("assay.yaml"), repo().join("model.yaml")];
     files.extend(yaml_files(&repo().join("checks")));
     for f in files {
         let text = std::fs::read_to_string(&f).unwrap();
@@ -144,6 +152,8 @@ fn this_suites_files_name_their_schema() {
         );
         let expected = if f.ends_with("assay.yaml") {
             "assay.schema.json"
+        } else if f.ends_with("model.yaml") {
+            "model.schema.json"
         } else {
             "check.schema.json"
         };

@@ -9,7 +9,6 @@ use crate::cli::{self, BenchArgs};
 use crate::db::{Database, TargetSpec};
 use crate::engine::Selection;
 use crate::error::{exit_code, AppError};
-use crate::gen::analytics_v6::Plan;
 use crate::report::Format;
 use crate::suite::Environment;
 use std::collections::BTreeMap;
@@ -33,7 +32,7 @@ fn report_specs(
 fn scales(given: &[f64]) -> Result<Vec<f64>, AppError> {
     let mut v = Vec::new();
     for &s in given {
-        Plan::new(s, 0).map_err(|e| AppError::Usage(format!("--scale: {e}")))?;
+        crate::gen::plan::check_scale(s).map_err(|e| AppError::Usage(format!("--scale: {e}")))?;
         v.push(s);
     }
     v.sort_by(f64::total_cmp);
@@ -56,7 +55,11 @@ pub async fn bench(root: &std::path::Path, args: BenchArgs) -> Result<i32, AppEr
         return Err(AppError::Input(loaded.errors));
     }
     let suite = loaded.suite;
-    let cfg = scale_config(&suite)?;
+    // An existing database is measured as it is: no data model needed.
+    let cfg = match &args.database_url {
+        Some(_) => suite.config.scale.clone(),
+        None => Some(scale_config(&suite)?),
+    };
     if args.database_url.is_some() && !args.scales.is_empty() {
         return Err(AppError::Usage(
             "--scale generates data; with --database-url the database is measured as it is".into(),
@@ -136,18 +139,23 @@ pub async fn bench(root: &std::path::Path, args: BenchArgs) -> Result<i32, AppEr
     let progress = !args.no_progress && std::io::stderr().is_terminal();
     let opts = BenchOptions {
         scales,
-        seed: args.seed.unwrap_or(cfg.seed),
+        seed: args
+            .seed
+            .or(cfg.as_ref().map(|c| c.seed))
+            .unwrap_or_default(),
         connections,
         warmup_runs: args.warmup.unwrap_or(bench_cfg.warmup_runs),
         timed_runs: args.runs.unwrap_or(bench_cfg.timed_runs).max(1),
         timeout,
         progress,
-        schemas: schemas_created_by(&suite.root, cfg.before.iter().map(|p| p.as_path())),
+        schemas: cfg.as_ref().map_or_else(Vec::new, |c| {
+            schemas_created_by(&suite.root, c.before.iter().map(|p| p.as_path()))
+        }),
     };
-    let leads_per_scale = Plan::new(1.0, opts.seed).map_err(AppError::Usage)?.leads as f64;
     let (scale_infos, measurements) = match &args.database_url {
-        Some(url) => measure_existing(url, &suite, &checks, &opts, leads_per_scale).await?,
+        Some(url) => measure_existing(url, &suite, cfg.as_ref(), &checks, &opts).await?,
         None => {
+            let cfg = cfg.as_ref().expect("required without --database-url");
             let db = Database::open(
                 &TargetSpec::Embedded,
                 suite.config.postgres_version,
@@ -155,13 +163,14 @@ pub async fn bench(root: &std::path::Path, args: BenchArgs) -> Result<i32, AppEr
             )
             .await
             .map_err(AppError::Infrastructure)?;
-            let measured = bench::run::run(&db.pool, &suite, &cfg, &checks, &opts, |e| match e {
+            let measured = bench::run::run(&db.pool, &suite, cfg, &checks, &opts, |e| match e {
                 bench::run::BenchEvent::Generated(info) => {
                     if progress {
                         crate::tell!(
-                            "scale {}: {} leads generated in {:.1} s",
+                            "scale {}: {} rows in {} generated in {:.1} s",
                             info.scale,
-                            info.leads,
+                            info.volume,
+                            cfg.volume,
                             info.generate_ms / 1e3
                         );
                     }
@@ -173,9 +182,11 @@ pub async fn bench(root: &std::path::Path, args: BenchArgs) -> Result<i32, AppEr
         }
     };
 
+    let volume_relation = cfg.as_ref().map_or(String::new(), |c| c.volume.clone());
+    let volume_per_scale = volume_per_scale(cfg.as_ref(), &scale_infos);
     let report = bench::assemble::assemble(
         &suite.config.name,
-        leads_per_scale,
+        (&volume_relation, volume_per_scale),
         scale_infos,
         measurements,
         &baselines,
@@ -201,9 +212,9 @@ pub async fn bench(root: &std::path::Path, args: BenchArgs) -> Result<i32, AppEr
 async fn measure_existing(
     url: &str,
     suite: &crate::suite::Suite,
+    cfg: Option<&crate::suite::ScaleConfig>,
     checks: &[&crate::suite::QueryCheck],
     opts: &BenchOptions,
-    leads_per_scale: f64,
 ) -> Result<(Vec<bench::model::ScaleInfo>, Vec<bench::model::Measurement>), AppError> {
     let db = Database::open(
         &TargetSpec::Url(url.to_string()),
@@ -213,7 +224,10 @@ async fn measure_existing(
     .await
     .map_err(AppError::Infrastructure)?;
     let result = async {
-        let info = bench::run::existing_volume(&db.pool, leads_per_scale)
+        let relations = cfg.map_or_else(Vec::new, |c| crate::gen::loaded_tables(&c.model));
+        let volume = cfg.map(|c| c.volume.as_str());
+        let per_scale = volume_per_scale(cfg, &[]);
+        let info = bench::run::existing_volume(&db.pool, &relations, volume, per_scale)
             .await
             .map_err(|m| AppError::Infrastructure(format!("{}: {m}", db.label)))?;
         let units = bench::run::units(checks);
@@ -223,6 +237,24 @@ async fn measure_existing(
     .await;
     db.close().await;
     result
+}
+
+/// Rows of the volume relation per unit of scale: from the smallest
+/// generated scale, else from the model's plan at scale 1 (when the volume
+/// relation is one of its tables), else unknown (0).
+fn volume_per_scale(
+    cfg: Option<&crate::suite::ScaleConfig>,
+    scales: &[bench::model::ScaleInfo],
+) -> f64 {
+    if let Some(s) = scales.iter().find(|s| s.scale > 0.0 && s.volume > 0) {
+        return s.volume as f64 / s.scale;
+    }
+    let Some(cfg) = cfg else { return 0.0 };
+    let Some(t) = cfg.model.table(&cfg.volume) else {
+        return 0.0;
+    };
+    crate::gen::plan::Plan::new(cfg.model.clone(), 1.0, cfg.seed)
+        .map_or(0.0, |p| p.expected_rows(t) as f64)
 }
 
 fn write_reports(report: &BenchReport, specs: &[cli::FormatSpec]) -> Result<(), AppError> {

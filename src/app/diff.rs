@@ -64,8 +64,7 @@ fn flags(args: &DiffArgs, suite: &Suite) -> Result<Flags, AppError> {
                     .into(),
             ));
         }
-        crate::gen::analytics_v6::Plan::new(s, 0)
-            .map_err(|e| AppError::Usage(format!("--scale: {e}")))?;
+        crate::gen::plan::check_scale(s).map_err(|e| AppError::Usage(format!("--scale: {e}")))?;
         super::gen::scale_config(suite)?;
     }
     let run_args = RunArgs {
@@ -151,9 +150,10 @@ async fn generate_at_scale(
                 crate::db::describe_error(&e).0
             ))
         })?;
+    let volume = stats.relation_rows.get(&cfg.volume).copied().unwrap_or(0);
     Ok(format!(
-        "scale {scale}: {} leads generated with seed {seed}",
-        stats.leads
+        "scale {scale}: {volume} rows in {} generated with seed {seed}",
+        cfg.volume
     ))
 }
 

@@ -6,7 +6,7 @@ use super::seed::{clear_schemas, schemas_created_by, writable_pool};
 use crate::cli::GenArgs;
 use crate::db::{Database, TargetSpec};
 use crate::error::{exit_code, AppError, InputError};
-use crate::gen::{self, analytics_v6::Plan, versus_psql, GenError, GenOptions, GenStats};
+use crate::gen::{self, plan::Plan, versus_psql, GenError, GenOptions, GenStats};
 use crate::suite::{ScaleConfig, Suite};
 use std::io::IsTerminal;
 use std::path::Path;
@@ -15,8 +15,8 @@ use std::path::Path;
 pub(super) fn scale_config(suite: &Suite) -> Result<ScaleConfig, AppError> {
     suite.config.scale.clone().ok_or_else(|| {
         AppError::Usage(
-            "assay.yaml has no `scale:` section; add one naming a generator, e.g.\n  \
-             scale: {generator: analytics-v6, before: [sql/schema.sql], after: [sql/refresh.sql]}\n\
+            "assay.yaml has no `scale:` section; add one naming a data model, e.g.\n  \
+             scale: {model: model.yaml, before: [sql/schema.sql], after: [sql/indexes.sql]}\n\
              (see docs/check-files.md, \"Scale and bench\")"
                 .into(),
         )
@@ -30,6 +30,7 @@ pub(super) fn gen_error(e: GenError) -> AppError {
             format!("scale SQL failed: {}", e.message),
         )
         .at(e.line, None)]),
+        GenError::Model(errors) => AppError::Input(errors),
         GenError::Usage(m) => AppError::Usage(m),
         GenError::Database(m) => AppError::Infrastructure(format!("generation failed: {m}")),
     }
@@ -49,7 +50,7 @@ pub async fn gen(root: &Path, args: GenArgs) -> Result<i32, AppError> {
     let suite = load(root, None)?.suite;
     let cfg = scale_config(&suite)?;
     let seed = args.seed.unwrap_or(cfg.seed);
-    let plan = Plan::new(args.scale, seed).map_err(AppError::Usage)?;
+    let plan = Plan::new(cfg.model.clone(), args.scale, seed).map_err(AppError::Usage)?;
     if args.versus_psql {
         if args.database_url.is_some() {
             return Err(AppError::Usage(
@@ -106,7 +107,7 @@ pub async fn gen(root: &Path, args: GenArgs) -> Result<i32, AppError> {
                         })?;
                         let target = versus_psql::PsqlTarget { psql: &psql, port };
                         Some(
-                            versus_psql::run(&target, &suite, &cfg.before, script, &plan)
+                            versus_psql::run(&target, &suite, &cfg, script, &plan)
                                 .await
                                 .map_err(AppError::Infrastructure)?,
                         )
@@ -170,10 +171,7 @@ fn print_stats(s: &GenStats, label: &str, connections: usize, throwaway: bool) {
     for (rel, n) in &s.relation_rows {
         crate::say!("  {rel:<width$}  {n:>12}");
     }
-    let rows: u64 = crate::gen::analytics_v6::TABLES
-        .iter()
-        .filter_map(|t| s.relation_rows.get(*t))
-        .sum();
+    let rows = s.rows;
     crate::say!(
         "rows: {rows} in {:.2} s ({:.0} rows/s), binary COPY over {connections} connections; \
          with schema, indexes, view refresh and ANALYZE: {:.2} s",

@@ -7,7 +7,7 @@ use crate::suite;
 use std::path::{Path, PathBuf};
 
 fn snapshots_dir(root: &Path) -> Result<PathBuf, AppError> {
-    let config = suite::load_config(root).map_err(AppError::from)?;
+    let config = suite::load_config(root).map_err(AppError::Input)?;
     Ok(root.join(config.snapshots_dir))
 }
 

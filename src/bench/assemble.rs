@@ -8,7 +8,7 @@ use super::model::{BaselineStatus, BenchReport, Measurement, ScaleInfo};
 use super::verdict;
 use std::collections::BTreeMap;
 
-/// Per (check, parameter set): the budget and the (leads, judged time) points.
+/// Per (check, parameter set): the budget and the (volume, judged time) points.
 type SeriesByUnit<'a> = BTreeMap<(&'a str, &'a str), (f64, Vec<(u64, f64)>)>;
 
 pub struct Thresholds {
@@ -21,7 +21,7 @@ pub struct Thresholds {
 /// `same` instead of being compared.
 pub fn assemble(
     suite: &str,
-    leads_per_scale: f64,
+    (volume_relation, volume_per_scale): (&str, f64),
     scales: Vec<ScaleInfo>,
     mut measurements: Vec<Measurement>,
     baselines: &BTreeMap<String, Option<Baseline>>,
@@ -40,10 +40,10 @@ pub fn assemble(
             .entry((&m.check, &m.param_set))
             .or_insert_with(|| (m.budget_ms, Vec::new()))
             .1
-            .push((m.leads, m.judged_ms));
+            .push((m.volume, m.judged_ms));
     }
     for ((check, set), (budget, pts)) in points {
-        if let Some(f) = forecast::fit(&pts, budget, leads_per_scale) {
+        if let Some(f) = forecast::fit(&pts, budget, volume_per_scale) {
             forecasts
                 .entry(check.to_string())
                 .or_default()
@@ -74,7 +74,8 @@ pub fn assemble(
         .collect();
     BenchReport {
         suite: suite.to_string(),
-        leads_per_scale,
+        volume_relation: volume_relation.to_string(),
+        volume_per_scale,
         scales,
         rows,
         forecasts,

@@ -256,7 +256,7 @@ mod tests {
             param_set: set.into(),
             params: BTreeMap::new(),
             scale,
-            leads: (scale * 15_000.0) as u64,
+            volume: (scale * 15_000.0) as u64,
             budget_ms: 2000.0,
             runs: 20,
             p50_ms: p95 * 0.8,

@@ -1,20 +1,21 @@
-//! Volume forecasts: a least-squares line of the judged time over lead count, fitted on
-//! the scales a query was measured at, and the lead count (and scale) at which
+//! Volume forecasts: a least-squares line of the judged time over the volume (rows of the
+//! suite's `scale.volume` relation), fitted on
+//! the scales a query was measured at, and the volume (and scale) at which
 //! that line reaches the query's budget. Pure: no IO.
 
 use super::model::Forecast;
 
-/// A slope at or below this many ms per million leads counts as flat.
+/// A slope at or below this many ms per million rows counts as flat.
 const FLAT_MS_PER_MILLION: f64 = 1e-9;
 
-/// Fits `time = intercept + slope × leads` over `(lead count, ms)` points.
-/// None with fewer than two distinct lead counts (no line through them).
+/// Fits `time = intercept + slope × volume` over `(rows, ms)` points.
+/// None with fewer than two distinct volumes (no line through them).
 /// Points with a non-finite time are ignored.
-pub fn fit(points: &[(u64, f64)], budget_ms: f64, leads_per_scale: f64) -> Option<Forecast> {
+pub fn fit(points: &[(u64, f64)], budget_ms: f64, volume_per_scale: f64) -> Option<Forecast> {
     let usable: Vec<(f64, f64)> = points
         .iter()
         .filter(|(_, y)| y.is_finite())
-        .map(|&(leads, y)| (leads as f64 / 1e6, y))
+        .map(|&(rows, y)| (rows as f64 / 1e6, y))
         .collect();
     let (slope, intercept) = least_squares(&usable)?;
     let r2 = (usable.len() >= 3).then(|| r_squared(&usable, slope, intercept));
@@ -24,18 +25,18 @@ pub fn fit(points: &[(u64, f64)], budget_ms: f64, leads_per_scale: f64) -> Optio
         .map(|(x, y)| ((x * 1e6).ln(), y.ln()))
         .collect();
     let growth_exponent = least_squares(&logs).map(|(s, _)| s);
-    let leads_at_budget =
+    let volume_at_budget =
         (slope > FLAT_MS_PER_MILLION).then(|| ((budget_ms - intercept) / slope).max(0.0) * 1e6);
-    let scale_at_budget = leads_at_budget
-        .filter(|_| leads_per_scale > 0.0)
-        .map(|l| l / leads_per_scale);
+    let scale_at_budget = volume_at_budget
+        .filter(|_| volume_per_scale > 0.0)
+        .map(|l| l / volume_per_scale);
     Some(Forecast {
         points: usable.len(),
         intercept_ms: intercept,
-        ms_per_million_leads: slope,
+        ms_per_million_rows: slope,
         r2,
         growth_exponent,
-        leads_at_budget,
+        volume_at_budget,
         scale_at_budget,
     })
 }
@@ -95,11 +96,11 @@ mod tests {
         let pts = [(15_000, 3.5), (150_000, 17.0), (1_500_000, 152.0)];
         let f = fit(&pts, 2000.0, 15_000.0).unwrap();
         assert_eq!(f.points, 3);
-        assert!(close(f.ms_per_million_leads, 100.0, 1e-9), "{f:?}");
+        assert!(close(f.ms_per_million_rows, 100.0, 1e-9), "{f:?}");
         assert!(close(f.intercept_ms, 2.0, 1e-9), "{f:?}");
         assert!(close(f.r2.unwrap(), 1.0, 1e-12), "{f:?}");
         assert!(
-            close(f.leads_at_budget.unwrap(), 19_980_000.0, 1e-9),
+            close(f.volume_at_budget.unwrap(), 19_980_000.0, 1e-9),
             "{f:?}"
         );
         assert!(close(f.scale_at_budget.unwrap(), 1332.0, 1e-9), "{f:?}");
@@ -134,15 +135,15 @@ mod tests {
     #[test]
     fn already_over_budget_crosses_at_zero() {
         let f = fit(&[(1000, 50.0), (2000, 60.0), (3000, 70.0)], 10.0, 1000.0).unwrap();
-        assert_eq!(f.leads_at_budget, Some(0.0));
+        assert_eq!(f.volume_at_budget, Some(0.0));
         assert_eq!(f.scale_at_budget, Some(0.0));
     }
 
     #[test]
     fn shrinking_or_zero_lead_series() {
         let f = fit(&[(0, 9.0), (1000, 5.0), (2000, 1.0)], 10.0, 1000.0).unwrap();
-        assert!(f.ms_per_million_leads < 0.0);
-        assert_eq!(f.leads_at_budget, None);
+        assert!(f.ms_per_million_rows < 0.0);
+        assert_eq!(f.volume_at_budget, None);
         // Only two points have leads > 0: the exponent uses those.
         assert!(f.growth_exponent.unwrap() < 0.0);
         let one_positive = fit(&[(0, 1.0), (1000, 1.0)], 10.0, 1000.0).unwrap();
@@ -167,13 +168,13 @@ mod tests {
             let line = |l: f64| intercept + slope * l / 1e6;
             let pts: Vec<(u64, f64)> = leads.iter().map(|&l| (l, line(l as f64))).collect();
             let f = fit(&pts, budget, per_scale).unwrap();
-            prop_assert!(close(f.ms_per_million_leads, slope, 1e-6), "{:?}", f);
+            prop_assert!(close(f.ms_per_million_rows, slope, 1e-6), "{:?}", f);
             prop_assert!(close(f.intercept_ms, intercept, 1e-6), "{:?}", f);
             match f.r2 {
                 Some(r2) => prop_assert!((r2 - 1.0).abs() < 1e-6, "{:?}", f),
                 None => prop_assert_eq!(pts.len(), 2),
             }
-            let at = f.leads_at_budget.unwrap();
+            let at = f.volume_at_budget.unwrap();
             if budget >= intercept {
                 prop_assert!(close(line(at), budget, 1e-6), "{:?}", f);
             } else {
@@ -190,9 +191,9 @@ mod tests {
         ) {
             let pts: Vec<(u64, f64)> = leads.iter().map(|&l| (l, p95)).collect();
             let f = fit(&pts, budget, 15_000.0).unwrap();
-            prop_assert_eq!(f.leads_at_budget, None);
+            prop_assert_eq!(f.volume_at_budget, None);
             prop_assert_eq!(f.scale_at_budget, None);
-            prop_assert!(f.ms_per_million_leads.abs() <= FLAT_MS_PER_MILLION, "{:?}", f);
+            prop_assert!(f.ms_per_million_rows.abs() <= FLAT_MS_PER_MILLION, "{:?}", f);
             prop_assert!(f.growth_exponent.unwrap().abs() < 1e-9, "{:?}", f);
             if pts.len() >= 3 {
                 prop_assert_eq!(f.r2, Some(1.0));

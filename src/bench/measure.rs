@@ -26,7 +26,7 @@ pub async fn measure(
     check: &QueryCheck,
     set: &ParamSet,
     scale: f64,
-    leads: u64,
+    volume: u64,
     opts: MeasureOptions,
 ) -> Measurement {
     let mut m = Measurement {
@@ -38,7 +38,7 @@ pub async fn measure(
             .map(|(k, v)| (k.clone(), param_json(v)))
             .collect(),
         scale,
-        leads,
+        volume,
         budget_ms: check.budget.0.as_secs_f64() * 1e3,
         runs: 0,
         p50_ms: 0.0,

@@ -26,8 +26,8 @@ pub struct Measurement {
     pub params: BTreeMap<String, serde_json::Value>,
     /// Multiple of the fixture volume the data was generated at.
     pub scale: f64,
-    /// Rows in the lead fact table at this scale (the forecast's x axis).
-    pub leads: u64,
+    /// Rows of the volume relation at this scale (the forecast's x axis).
+    pub volume: u64,
     pub budget_ms: f64,
     /// Timed runs (after warm-up).
     pub runs: usize,
@@ -78,16 +78,16 @@ pub enum BaselineStatus {
 pub struct Forecast {
     /// Scales the fit used (measurements without error).
     pub points: usize,
-    /// Least-squares line judged_ms = intercept_ms + ms_per_million_leads * leads / 1e6.
+    /// Least-squares line judged_ms = intercept_ms + ms_per_million_rows * volume / 1e6.
     pub intercept_ms: f64,
-    pub ms_per_million_leads: f64,
+    pub ms_per_million_rows: f64,
     /// Coefficient of determination of that line (None with fewer than 3 points).
     pub r2: Option<f64>,
-    /// Slope of log(time) over log(leads): ~0 flat, ~1 linear, >1 worse than linear.
+    /// Slope of log(time) over log(volume): ~0 flat, ~1 linear, >1 worse than linear.
     pub growth_exponent: Option<f64>,
-    /// Lead count at which the line reaches the budget (None: it never does,
+    /// Volume at which the line reaches the budget (None: it never does,
     /// i.e. the time does not grow with volume).
-    pub leads_at_budget: Option<f64>,
+    pub volume_at_budget: Option<f64>,
     /// The same as a multiple of the fixture volume.
     pub scale_at_budget: Option<f64>,
 }
@@ -132,7 +132,7 @@ pub struct BenchRow {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScaleInfo {
     pub scale: f64,
-    pub leads: u64,
+    pub volume: u64,
     /// Rows per relation after generation (views refreshed).
     pub relation_rows: BTreeMap<String, u64>,
     pub generate_ms: f64,
@@ -142,8 +142,10 @@ pub struct ScaleInfo {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BenchReport {
     pub suite: String,
-    /// Lead rows at scale 1 (to turn lead counts into scales).
-    pub leads_per_scale: f64,
+    /// The relation whose rows are the volume (`scale.volume`).
+    pub volume_relation: String,
+    /// Its rows at scale 1 (to turn volumes into scales).
+    pub volume_per_scale: f64,
     pub scales: Vec<ScaleInfo>,
     /// Sorted by check, parameter set, scale.
     pub rows: Vec<BenchRow>,

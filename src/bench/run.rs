@@ -66,7 +66,7 @@ pub async fn run(
             .map_err(|e| GenError::Database(crate::db::describe_error(&e).0))?;
         let info = ScaleInfo {
             scale,
-            leads: stats.leads,
+            volume: stats.relation_rows.get(&cfg.volume).copied().unwrap_or(0),
             relation_rows: stats.relation_rows,
             generate_ms: stats.total_ms,
         };
@@ -97,7 +97,7 @@ pub async fn measure_all(
             check,
             set,
             info.scale,
-            info.leads,
+            info.volume,
             MeasureOptions {
                 warmup_runs: opts.warmup_runs,
                 timed_runs: opts.timed_runs,
@@ -112,19 +112,22 @@ pub async fn measure_all(
     out
 }
 
-/// Rows of the generator's tables in an existing database, read in a
-/// read-only session: the lead count places it on the scale axis.
-pub async fn existing_volume(pool: &PgPool, leads_per_scale: f64) -> Result<ScaleInfo, String> {
+/// Rows of `relations` in an existing database, read in a read-only
+/// session; the count of `volume` (when given) places it on the scale axis.
+pub async fn existing_volume(
+    pool: &PgPool,
+    relations: &[String],
+    volume: Option<&str>,
+    volume_per_scale: f64,
+) -> Result<ScaleInfo, String> {
     let mut session = crate::engine::session::Session::open(pool, Duration::from_secs(300))
         .await
         .map_err(|e| e.message)?;
     let mut relation_rows = std::collections::BTreeMap::new();
     let mut result = Ok(());
-    for t in crate::gen::analytics_v6::TABLES {
-        match session
-            .query(&format!("select count(*) from {t}"), &[])
-            .await
-        {
+    for t in relations {
+        let sql = format!("select count(*) from {}", crate::gen::load::quote_name(t));
+        match session.query(&sql, &[]).await {
             Ok((out, _)) => {
                 let n = out
                     .rows
@@ -141,13 +144,17 @@ pub async fn existing_volume(pool: &PgPool, leads_per_scale: f64) -> Result<Scal
     }
     session.close().await;
     result?;
-    let leads = relation_rows
-        .get(crate::gen::analytics_v6::LEADS_TABLE)
+    let rows = volume
+        .and_then(|v| relation_rows.get(v))
         .copied()
         .unwrap_or(0);
     Ok(ScaleInfo {
-        scale: leads as f64 / leads_per_scale,
-        leads,
+        scale: if volume_per_scale > 0.0 {
+            rows as f64 / volume_per_scale
+        } else {
+            0.0
+        },
+        volume: rows,
         relation_rows,
         generate_ms: 0.0,
     })

@@ -45,7 +45,7 @@ mod tests {
             param_set: "platform=meta".into(),
             params: BTreeMap::new(),
             scale: 1.0,
-            leads: 15_000,
+            volume: 15_000,
             budget_ms: budget,
             runs: 10,
             p50_ms: p95 / 2.0,

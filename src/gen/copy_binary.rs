@@ -1,8 +1,8 @@
 //! PostgreSQL's binary COPY format (`COPY ... FROM STDIN (FORMAT binary)`):
 //! a header, tuples of length-prefixed fields in network byte order, a
-//! trailer. Only the types the generators write.
+//! trailer. Only the types data models write.
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 
 const SIGNATURE: &[u8] = b"PGCOPY\n\xff\r\n\0";
 
@@ -38,6 +38,27 @@ impl CopyBuffer {
     pub fn null(&mut self) {
         self.bytes.extend_from_slice(&(-1i32).to_be_bytes());
     }
+    pub fn int2(&mut self, v: i16) {
+        self.bytes.extend_from_slice(&2i32.to_be_bytes());
+        self.bytes.extend_from_slice(&v.to_be_bytes());
+    }
+    pub fn float4(&mut self, v: f32) {
+        self.bytes.extend_from_slice(&4i32.to_be_bytes());
+        self.bytes.extend_from_slice(&v.to_be_bytes());
+    }
+    pub fn float8(&mut self, v: f64) {
+        self.bytes.extend_from_slice(&8i32.to_be_bytes());
+        self.bytes.extend_from_slice(&v.to_be_bytes());
+    }
+    /// A `timestamp` (or `timestamptz` read as UTC): microseconds since 2000-01-01.
+    pub fn timestamp(&mut self, t: NaiveDateTime) {
+        let epoch = NaiveDate::from_ymd_opt(2000, 1, 1)
+            .expect("valid date")
+            .and_hms_opt(0, 0, 0)
+            .expect("valid time");
+        let micros = (t - epoch).num_microseconds().unwrap_or(i64::MAX);
+        self.int8(micros);
+    }
     pub fn int4(&mut self, v: i32) {
         self.bytes.extend_from_slice(&4i32.to_be_bytes());
         self.bytes.extend_from_slice(&v.to_be_bytes());
@@ -61,15 +82,19 @@ impl CopyBuffer {
     }
     /// A `numeric` with two decimal places, given in hundredths (cents).
     pub fn numeric_cents(&mut self, cents: i64) {
-        let (digits, weight) = base10000_cents(cents.unsigned_abs());
+        self.numeric(cents as i128, 2);
+    }
+    /// A `numeric` of `units` × 10^-`dscale` (e.g. 12345, 2 → 123.45).
+    pub fn numeric(&mut self, units: i128, dscale: u16) {
+        let (digits, weight) = base10000(units.unsigned_abs(), dscale);
         let len = 8 + 2 * digits.len();
         self.bytes.extend_from_slice(&(len as i32).to_be_bytes());
         self.bytes
             .extend_from_slice(&(digits.len() as i16).to_be_bytes());
         self.bytes.extend_from_slice(&weight.to_be_bytes());
-        let sign: u16 = if cents < 0 { 0x4000 } else { 0 };
+        let sign: u16 = if units < 0 { 0x4000 } else { 0 };
         self.bytes.extend_from_slice(&sign.to_be_bytes());
-        self.bytes.extend_from_slice(&2i16.to_be_bytes()); // dscale
+        self.bytes.extend_from_slice(&dscale.to_be_bytes());
         for d in digits {
             self.bytes.extend_from_slice(&d.to_be_bytes());
         }
@@ -92,27 +117,28 @@ impl CopyBuffer {
 
 /// Base-10000 digits (most significant first, no leading or trailing zero
 /// digits) and the weight of the first digit, for `cents / 100`.
+#[cfg(test)]
 fn base10000_cents(cents: u64) -> (Vec<i16>, i16) {
-    if cents == 0 {
+    base10000(cents as u128, 2)
+}
+
+/// Base-10000 digits (most significant first, no leading or trailing zero
+/// digits) and the weight of the first digit, for `units × 10^-dscale`.
+fn base10000(units: u128, dscale: u16) -> (Vec<i16>, i16) {
+    if units == 0 {
         return (Vec::new(), 0);
     }
-    let int = cents / 100;
-    let frac = (cents % 100) as i16 * 100;
-    let mut int_digits = Vec::new();
-    let mut n = int;
+    // Align the fraction to whole base-10000 digits.
+    let pad = (4 - dscale % 4) % 4;
+    let frac_digits = ((dscale + pad) / 4) as i16;
+    let mut n = units.saturating_mul(10u128.pow(pad as u32));
+    let mut digits = Vec::new();
     while n > 0 {
-        int_digits.push((n % 10_000) as i16);
+        digits.push((n % 10_000) as i16);
         n /= 10_000;
     }
-    int_digits.reverse();
-    let (mut digits, weight) = if int_digits.is_empty() {
-        (vec![frac], -1)
-    } else {
-        let w = int_digits.len() as i16 - 1;
-        let mut d = int_digits;
-        d.push(frac);
-        (d, w)
-    };
+    digits.reverse();
+    let weight = digits.len() as i16 - 1 - frac_digits;
     while digits.last() == Some(&0) {
         digits.pop();
     }
@@ -165,6 +191,14 @@ mod tests {
             proptest::prop_assert_ne!(digits.first(), Some(&0));
             proptest::prop_assert_ne!(digits.last(), Some(&0));
         }
+    }
+
+    #[test]
+    fn numeric_of_any_scale() {
+        assert_eq!(base10000(5, 0), (vec![5], 0)); // 5
+        assert_eq!(base10000(123_456_789, 4), (vec![1, 2345, 6789], 1)); // 12345.6789
+        assert_eq!(base10000(15, 1), (vec![1, 5000], 0)); // 1.5
+        assert_eq!(base10000(1, 6), (vec![100], -2)); // 0.000001 = 100 × 10000^-2
     }
 
     #[test]

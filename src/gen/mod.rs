@@ -1,32 +1,41 @@
-//! `assay gen`: the suite's dataset at N times the fixture volume, generated
+//! `assay gen`: the suite's data model (`scale.model`) at a scale, generated
 //! in Rust and streamed with binary COPY over several connections.
 //!
-//! `analytics_v6` decides the rows (pure), `copy_binary` encodes them, this
-//! module runs the suite's `scale.before` SQL, loads the rows, runs
-//! `scale.after` (indexes, view refresh, ANALYZE) and counts what is there.
+//! One job per module: `model` parses and validates the model file (pure),
+//! `expr` and `value` are its expression language (pure), `draw` the
+//! deterministic randomness (pure), `plan` decides the rows (pure),
+//! `encode` and `copy_binary` write them in COPY's binary format (pure),
+//! `schema` checks the model against the database, `load` streams the rows
+//! (IO). This module runs the suite's `scale.before` SQL, checks, loads,
+//! runs `scale.after` (indexes, ANALYZE) and `scale.reload` (view refresh)
+//! and counts what is there.
 
-pub mod analytics_v6;
 pub mod copy_binary;
+pub mod draw;
+pub mod encode;
+pub mod expr;
+pub mod load;
+pub mod model;
+pub mod plan;
+pub mod schema;
+pub mod value;
 pub mod versus_psql;
 
 use crate::db::setup::{self, SetupError};
+use crate::error::InputError;
 use crate::suite::{ScaleConfig, Suite};
-use copy_binary::CopyBuffer;
 use indicatif::{ProgressBar, ProgressStyle};
+use plan::Plan;
 use sqlx::postgres::PgPool;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Instant;
-
-pub use crate::suite::GENERATORS;
-
-/// Bytes encoded before they are sent to the server.
-const CHUNK: usize = 1 << 20;
 
 #[derive(Debug, Clone)]
 pub struct GenOptions {
     pub scale: f64,
     pub seed: u64,
-    /// Connections loading `fact_leads` at once.
+    /// Connections loading at once.
     pub connections: usize,
     pub progress: bool,
 }
@@ -36,8 +45,10 @@ pub struct GenOptions {
 pub struct GenStats {
     pub scale: f64,
     pub seed: u64,
-    pub leads: u64,
-    /// Rows per relation after `scale.after` (tables and materialized views).
+    /// Rows written into the model's tables.
+    pub rows: u64,
+    /// Rows per relation after `scale.after`/`reload` (the model's tables
+    /// and the materialized views in their schemas).
     pub relation_rows: BTreeMap<String, u64>,
     /// Generating and loading the rows (no `before`/`after` SQL).
     pub rows_ms: f64,
@@ -49,7 +60,9 @@ pub struct GenStats {
 pub enum GenError {
     /// A `scale.before`/`scale.after` SQL file failed (invalid input).
     Setup(SetupError),
-    /// The scale or generator is not usable.
+    /// The model does not fit the database (file and line).
+    Model(Vec<InputError>),
+    /// The scale is not usable.
     Usage(String),
     /// The database failed while loading.
     Database(String),
@@ -59,6 +72,25 @@ fn db_err(e: sqlx::Error) -> GenError {
     GenError::Database(crate::db::describe_error(&e).0)
 }
 
+async fn run_files(
+    pool: &PgPool,
+    suite: &Suite,
+    files: &[std::path::PathBuf],
+) -> Result<(), GenError> {
+    for f in files {
+        setup::run_sql_file(pool, &suite.root, f)
+            .await
+            .map_err(GenError::Setup)?;
+    }
+    Ok(())
+}
+
+/// Checks the model against the schema in `pool`: how each table is written.
+pub async fn targets(pool: &PgPool, model: &model::Model) -> Result<schema::Targets, GenError> {
+    let cat = schema::catalog(pool, model).await.map_err(db_err)?;
+    schema::check(model, &cat).map_err(GenError::Model)
+}
+
 /// Generates the suite's dataset into `pool` (which must not hold it yet).
 pub async fn generate(
     pool: &PgPool,
@@ -66,145 +98,84 @@ pub async fn generate(
     cfg: &ScaleConfig,
     opts: &GenOptions,
 ) -> Result<GenStats, GenError> {
-    if !GENERATORS.contains(&cfg.generator.as_str()) {
-        return Err(GenError::Usage(format!(
-            "unknown generator `{}`",
-            cfg.generator
-        )));
-    }
     let started = Instant::now();
-    let plan = analytics_v6::Plan::new(opts.scale, opts.seed).map_err(GenError::Usage)?;
-    for f in &cfg.before {
-        setup::run_sql_file(pool, &suite.root, f)
-            .await
-            .map_err(GenError::Setup)?;
-    }
+    let plan =
+        Arc::new(Plan::new(cfg.model.clone(), opts.scale, opts.seed).map_err(GenError::Usage)?);
+    run_files(pool, suite, &cfg.before).await?;
+    let targets = Arc::new(targets(pool, &cfg.model).await?);
     let rows_started = Instant::now();
-    load_rows(pool, &plan, opts).await?;
+    let bar = progress_bar(opts.progress, &plan);
+    let rows = load::load(pool, plan.clone(), targets, opts.connections.max(1), &bar).await;
+    bar.finish_and_clear();
+    let rows = rows?;
     let rows_ms = rows_started.elapsed().as_secs_f64() * 1e3;
-    for f in &cfg.after {
-        setup::run_sql_file(pool, &suite.root, f)
-            .await
-            .map_err(GenError::Setup)?;
-    }
+    run_files(pool, suite, &cfg.after).await?;
+    run_files(pool, suite, &cfg.reload).await?;
     let total_ms = started.elapsed().as_secs_f64() * 1e3;
-    let relation_rows = count_relations(pool).await.map_err(db_err)?;
+    let relation_rows = count_relations(pool, &cfg.model).await.map_err(db_err)?;
     Ok(GenStats {
         scale: opts.scale,
         seed: opts.seed,
-        leads: plan.leads,
+        rows,
         relation_rows,
         rows_ms,
         total_ms,
     })
 }
 
-fn progress_bar(show: bool, plan: &analytics_v6::Plan) -> ProgressBar {
+fn progress_bar(show: bool, plan: &Plan) -> ProgressBar {
     if !show {
         return ProgressBar::hidden();
     }
-    let bar = ProgressBar::new(plan.leads);
+    let total: u64 = (0..plan.model.tables.len())
+        .filter(|&t| plan.model.tables[t].load)
+        .map(|t| plan.expected_rows(t))
+        .sum();
+    let bar = ProgressBar::new(total);
     bar.set_style(
         ProgressStyle::with_template(
-            "generating {bar:30} {human_pos}/{human_len} leads  {per_sec}  eta {eta}",
+            "generating {bar:30} {human_pos}/{human_len} rows  {per_sec}  eta {eta}",
         )
         .expect("static template"),
     );
     bar
 }
 
-async fn load_rows(
-    pool: &PgPool,
-    plan: &analytics_v6::Plan,
-    opts: &GenOptions,
-) -> Result<(), GenError> {
-    let bar = progress_bar(opts.progress, plan);
-    // Campaigns first (the other tables reference them), then the daily ad
-    // statistics on one connection while the leads, split by day, load over
-    // the others.
-    copy_days(
-        pool,
-        "dashboards.campaigns",
-        0..1,
-        |_, buf| plan.write_campaigns(buf),
-        |_| (),
-    )
-    .await?;
-    let stats = copy_days(
-        pool,
-        "dashboards.ad_stats_daily",
-        0..plan.days,
-        |d, buf| plan.write_ad_stats(d, buf),
-        |_| (),
-    );
-    let leads = plan
-        .split_days(opts.connections.max(1))
-        .into_iter()
-        .map(|days| {
-            copy_days(
-                pool,
-                "dashboards.fact_leads",
-                days,
-                |d, buf| plan.write_leads(d, buf),
-                |n| bar.inc(n),
-            )
-        });
-    let (stats, leads) = futures::join!(stats, futures::future::try_join_all(leads));
-    bar.finish_and_clear();
-    stats?;
-    leads?;
-    Ok(())
+/// The model's loaded tables, by name.
+pub fn loaded_tables(model: &model::Model) -> Vec<String> {
+    model
+        .tables
+        .iter()
+        .filter(|t| t.load)
+        .map(|t| t.name.clone())
+        .collect()
 }
 
-/// One binary COPY into `table` on its own connection: `write` encodes the
-/// rows of each day in `days`, sent in chunks of about `CHUNK` bytes;
-/// `sent` hears how many rows each chunk carried.
-async fn copy_days(
+/// Row counts of the model's tables and of every populated materialized
+/// view in their schemas.
+pub async fn count_relations(
     pool: &PgPool,
-    table: &str,
-    days: std::ops::Range<u32>,
-    write: impl Fn(u32, &mut CopyBuffer) -> u64,
-    sent: impl Fn(u64),
-) -> Result<(), GenError> {
-    let mut conn = pool.acquire().await.map_err(db_err)?;
-    let mut sink = conn
-        .copy_in_raw(&format!("COPY {table} FROM STDIN (FORMAT binary)"))
-        .await
-        .map_err(db_err)?;
-    let mut buf = CopyBuffer::with_capacity(CHUNK + (2 << 20));
-    buf.header();
-    let mut pending = 0;
-    for d in days {
-        pending += write(d, &mut buf);
-        if buf.len() >= CHUNK {
-            sink.send(buf.take()).await.map_err(db_err)?;
-            sent(pending);
-            pending = 0;
-        }
-    }
-    buf.trailer();
-    sink.send(buf.take()).await.map_err(db_err)?;
-    sink.finish().await.map_err(db_err)?;
-    sent(pending);
-    Ok(())
-}
-
-/// Row counts of the generated tables and of every materialized view in
-/// their schemas.
-pub async fn count_relations(pool: &PgPool) -> Result<BTreeMap<String, u64>, sqlx::Error> {
-    let mut names: Vec<String> = analytics_v6::TABLES.iter().map(|s| s.to_string()).collect();
+    model: &model::Model,
+) -> Result<BTreeMap<String, u64>, sqlx::Error> {
+    let mut names = loaded_tables(model);
+    let schemas: Vec<String> = names
+        .iter()
+        .filter_map(|n| n.split_once('.').map(|(s, _)| s.to_string()))
+        .collect();
     let views: Vec<String> = sqlx::query_scalar(
         "select schemaname || '.' || matviewname from pg_matviews \
-         where schemaname = 'dashboards' and ispopulated order by 1",
+         where schemaname = any($1) and ispopulated order by 1",
     )
+    .bind(&schemas)
     .fetch_all(pool)
     .await?;
     names.extend(views);
     let mut out = BTreeMap::new();
     for n in names {
-        let count: i64 = sqlx::query_scalar(&format!("select count(*) from {n}"))
-            .fetch_one(pool)
-            .await?;
+        let count: i64 =
+            sqlx::query_scalar(&format!("select count(*) from {}", load::quote_name(&n)))
+                .fetch_one(pool)
+                .await?;
         out.insert(n, count as u64);
     }
     Ok(out)

@@ -3,7 +3,10 @@
 //! of the same throwaway cluster, timed the same way (rows only: schema SQL
 //! before and index/refresh SQL after are outside both timings).
 
-use super::analytics_v6::Plan;
+use super::expr::{eval, Compiler, Ctx, Scope};
+use super::model::Model;
+use super::plan::Plan;
+use super::value::{Kind, Value};
 use crate::suite::Suite;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -44,14 +47,58 @@ async fn psql(target: &PsqlTarget<'_>, db: &str, args: &[String]) -> Result<Stri
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// What `scale.psql_vars` expressions can name: the model's vars and
+/// `rows_<table>`, each table's row count (by the name after its schema).
+pub fn scope(model: &Model) -> Scope {
+    let mut vars: Vec<(String, Kind)> = model
+        .vars
+        .iter()
+        .map(|(n, _)| (n.clone(), Kind::ANY))
+        .collect();
+    for t in &model.tables {
+        vars.push((format!("rows_{}", t.alias), Kind::INT));
+    }
+    Scope {
+        vars,
+        ..Scope::default()
+    }
+}
+
+/// The psql variables (`name=value`) for `plan`.
+pub fn variables(plan: &Plan, vars: &[(String, String)]) -> Result<Vec<String>, String> {
+    let scope = scope(&plan.model);
+    let mut values = plan.vars.clone();
+    for t in 0..plan.model.tables.len() {
+        values.push(Value::Int(plan.expected_rows(t) as i64));
+    }
+    let mut out = Vec::new();
+    for (name, src) in vars {
+        let (e, _) = Compiler::new(&scope)
+            .compile(src)
+            .map_err(|m| format!("scale.psql_vars.{name}: {m}"))?;
+        let cx = Ctx {
+            vars: &values,
+            row: &[],
+            parents: &[],
+            key: 0,
+            site: 0,
+            seed: plan.seed,
+            refs: &[],
+        };
+        out.push(format!("{name}={}", eval(&e, &cx).to_text()));
+    }
+    Ok(out)
+}
+
 /// Loads the same volume as `plan` with psql and generate_series; returns its timing.
 pub async fn run(
     target: &PsqlTarget<'_>,
     suite: &Suite,
-    before: &[std::path::PathBuf],
+    cfg: &crate::suite::ScaleConfig,
     script: &Path,
     plan: &Plan,
 ) -> Result<PsqlRun, String> {
+    let before = &cfg.before;
     let c = |sql: &str| vec!["-c".to_string(), sql.to_string()];
     psql(
         target,
@@ -69,14 +116,7 @@ pub async fn run(
         let path = suite.root.join(f);
         psql(target, DATABASE, &["-f".into(), path.display().to_string()]).await?;
     }
-    let n_meta = plan.campaigns.iter().filter(|c| c.meta).count();
-    let vars = [
-        format!("first_day={}", plan.first_day.format("%Y-%m-%d")),
-        format!("days={}", plan.days),
-        format!("campaigns={}", plan.campaigns.len()),
-        format!("meta_campaigns={n_meta}"),
-        format!("leads={}", plan.leads),
-    ];
+    let vars = variables(plan, &cfg.psql_vars)?;
     let mut args = Vec::new();
     for v in vars {
         args.push("-v".to_string());
@@ -88,8 +128,16 @@ pub async fn run(
     psql(target, DATABASE, &args).await?;
     let rows_ms = started.elapsed().as_secs_f64() * 1e3;
     let mut relation_rows = BTreeMap::new();
-    for t in super::analytics_v6::TABLES {
-        let n = psql(target, DATABASE, &c(&format!("select count(*) from {t}"))).await?;
+    for t in super::loaded_tables(&plan.model) {
+        let n = psql(
+            target,
+            DATABASE,
+            &c(&format!(
+                "select count(*) from {}",
+                super::load::quote_name(&t)
+            )),
+        )
+        .await?;
         let n: u64 = n
             .trim()
             .parse()

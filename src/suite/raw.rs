@@ -63,13 +63,27 @@ pub struct RawConfig {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawScale {
-    pub generator: String,
+    /// The data model file (YAML): the tables to fill and how.
+    pub model: String,
+    /// The relation whose row count is the data volume (default: the
+    /// model's largest table at scale 1).
+    pub volume: Option<String>,
     pub seed: Option<u64>,
+    /// SQL creating the schema.
     #[serde(default)]
     pub before: Vec<String>,
+    /// SQL run once after a load: indexes, ANALYZE.
     #[serde(default)]
     pub after: Vec<String>,
+    /// Light SQL run after every load (materialized view refresh).
+    #[serde(default)]
+    pub reload: Vec<String>,
+    /// A psql script producing the same volume (`assay gen --versus-psql`).
     pub psql_equivalent: Option<String>,
+    /// psql variables for that script, as model expressions (`days:
+    /// history_days`, `leads: rows_fact_leads`).
+    #[serde(default)]
+    pub psql_vars: std::collections::BTreeMap<String, String>,
 }
 
 /// `bench:` in assay.yaml: baselines and the thresholds of `assay bench`.

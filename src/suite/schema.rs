@@ -1,7 +1,7 @@
 //! JSON Schemas (draft-07, what YAML editors read) of `assay.yaml` and of
 //! check files, generated from the serde structs in `raw.rs`, so that the
 //! schema an editor validates against is the parser's own definition.
-//! `assay schema config|check` prints them; `docs/schema/` holds the
+//! `assay schema config|check|model` prints them; `docs/schema/` holds the
 //! committed copies (a test fails when they differ).
 
 use super::raw::{RawConfig, RawQueryCheck, RawTableCheck};
@@ -27,6 +27,8 @@ pub enum SchemaKind {
     Config,
     /// A file under `checks/`
     Check,
+    /// The data model (`scale.model`, e.g. `model.yaml`)
+    Model,
 }
 
 /// The schema as pretty JSON text (with a trailing newline).
@@ -35,10 +37,12 @@ pub fn schema_text(kind: SchemaKind) -> String {
     let mut schema = match kind {
         SchemaKind::Config => generator.into_root_schema_for::<RawConfig>(),
         SchemaKind::Check => generator.into_root_schema_for::<CheckFile>(),
+        SchemaKind::Model => generator.into_root_schema_for::<crate::gen::model::RawModel>(),
     };
     let (title, id) = match kind {
         SchemaKind::Config => ("assay.yaml", "assay.schema.json"),
         SchemaKind::Check => ("assay check file", "check.schema.json"),
+        SchemaKind::Model => ("assay data model", "model.schema.json"),
     };
     schema.insert("title".into(), title.into());
     schema.insert("$id".into(), id.into());

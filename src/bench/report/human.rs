@@ -20,11 +20,15 @@ pub fn human(r: &BenchReport, color: bool) -> String {
     out.push_str(&format!("assay bench: {}\n", r.suite));
     out.push_str(&format!("{}\n\n", slower_rule(r)));
 
-    let mut scales = vec![vec!["scale".into(), "leads".into(), "generated in".into()]];
+    let mut scales = vec![vec![
+        "scale".into(),
+        format!("volume ({})", r.volume_relation),
+        "generated in".into(),
+    ]];
     scales.extend(r.scales.iter().map(|s| {
         vec![
             fmt_scale(s.scale),
-            fmt_count(s.leads),
+            fmt_count(s.volume),
             fmt_duration(s.generate_ms),
         ]
     }));

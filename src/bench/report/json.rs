@@ -1,4 +1,5 @@
-//! The JSON report (schema `assay.bench/v2`): flat results, rounded numbers.
+//! The JSON report (schema `assay.bench/v3`): flat results, rounded numbers.
+//! v3 is schema-agnostic: `volume` (rows of `volume_relation`) instead of `leads`.
 //! v2 names timing figures for what they are: `judged_ms` (what budgets and
 //! baselines judge) with `judged` saying what it is (`max of 5 runs`);
 //! `p95_ms` only from 20 runs.
@@ -6,7 +7,7 @@
 use super::*;
 
 /// The JSON report's schema tag; bump it when a field changes meaning.
-pub const JSON_SCHEMA: &str = "assay.bench/v2";
+pub const JSON_SCHEMA: &str = "assay.bench/v3";
 
 /// The JSON report: flat results with rounded numbers, so diffs stay small.
 pub fn json(r: &BenchReport) -> String {
@@ -17,7 +18,7 @@ pub fn json(r: &BenchReport) -> String {
         .map(|s| {
             json!({
                 "scale": s.scale,
-                "leads": s.leads,
+                "volume": s.volume,
                 "generate_ms": round(s.generate_ms, 3),
                 "relation_rows": s.relation_rows,
             })
@@ -27,7 +28,8 @@ pub fn json(r: &BenchReport) -> String {
     let doc = json!({
         "schema": JSON_SCHEMA,
         "suite": r.suite,
-        "leads_per_scale": r.leads_per_scale,
+        "volume_relation": r.volume_relation,
+        "volume_per_scale": r.volume_per_scale,
         "max_slowdown": r.max_slowdown,
         "min_slowdown_ms": r.min_slowdown_ms,
         "scales": scales,
@@ -62,7 +64,7 @@ fn json_result(r: &BenchReport, row: &BenchRow) -> Value {
     o.insert("param_set".into(), json!(m.param_set));
     o.insert("params".into(), json!(m.params));
     o.insert("scale".into(), json!(m.scale));
-    o.insert("leads".into(), json!(m.leads));
+    o.insert("volume".into(), json!(m.volume));
     o.insert("runs".into(), json!(m.runs));
     o.insert("p50_ms".into(), timing(m.p50_ms));
     o.insert("max_ms".into(), timing(m.max_ms));
@@ -101,8 +103,8 @@ fn json_result(r: &BenchReport, row: &BenchRow) -> Value {
         from_forecast(|f| f.scale_at_budget, 3),
     );
     o.insert(
-        "forecast_leads_at_budget".into(),
-        from_forecast(|f| f.leads_at_budget, 0),
+        "forecast_volume_at_budget".into(),
+        from_forecast(|f| f.volume_at_budget, 0),
     );
     o.insert("forecast_r2".into(), from_forecast(|f| f.r2, 4));
     o.insert(

@@ -22,12 +22,15 @@ pub fn markdown(r: &BenchReport) -> String {
     md.push_str(&format!("{}.\n\n{}.\n", counts.summary(), slower_rule(r)));
 
     section(&mut md, "Scales");
-    md.push_str("| scale | leads | generated in |\n|---:|---:|---:|\n");
+    md.push_str(&format!(
+        "| scale | volume ({}) | generated in |\n|---:|---:|---:|\n",
+        r.volume_relation
+    ));
     for s in &r.scales {
         md.push_str(&format!(
             "| {} | {} | {} |\n",
             fmt_scale(s.scale),
-            fmt_count(s.leads),
+            fmt_count(s.volume),
             fmt_duration(s.generate_ms)
         ));
     }

@@ -106,7 +106,7 @@ fn forecast_cells(f: Option<&Forecast>, budget_ms: f64, largest: f64) -> Vec<Str
         None => format!("{} scales, R² n/a", f.points),
     };
     let horizon = FORECAST_HORIZON * largest;
-    let crossing = match (f.leads_at_budget, f.scale_at_budget) {
+    let crossing = match (f.volume_at_budget, f.scale_at_budget) {
         (None, _) => "does not grow with volume".into(),
         (Some(l), _) if l <= 0.0 => format!("over {budget_ms} ms at any volume"),
         (Some(_), Some(s)) if s > horizon => format!(
@@ -115,14 +115,14 @@ fn forecast_cells(f: Option<&Forecast>, budget_ms: f64, largest: f64) -> Vec<Str
             FORECAST_HORIZON
         ),
         (Some(l), Some(s)) => format!(
-            "reaches {budget_ms} ms at scale ≈ {} (≈ {} leads)",
+            "reaches {budget_ms} ms at scale ≈ {} (≈ {} rows)",
             fmt_approx(s),
             fmt_short(l)
         ),
-        (Some(l), None) => format!("reaches {budget_ms} ms at ≈ {} leads", fmt_short(l)),
+        (Some(l), None) => format!("reaches {budget_ms} ms at ≈ {} rows", fmt_short(l)),
     };
     let crossing = match f.r2 {
-        Some(r2) if r2 < 0.5 && f.leads_at_budget.is_some() => format!("{crossing} (weak fit)"),
+        Some(r2) if r2 < 0.5 && f.volume_at_budget.is_some() => format!("{crossing} (weak fit)"),
         _ => crossing,
     };
     vec![growth, fit, crossing]
@@ -358,7 +358,7 @@ mod tests {
                 param_set: set.into(),
                 params: BTreeMap::from([("platform".to_string(), json!("meta"))]),
                 scale,
-                leads: (scale * 1000.0) as u64,
+                volume: (scale * 1000.0) as u64,
                 budget_ms: 100.0,
                 runs: 5,
                 p50_ms: p95 / 2.0,
@@ -384,10 +384,11 @@ mod tests {
     fn report(rows: Vec<BenchRow>) -> BenchReport {
         BenchReport {
             suite: "s".into(),
-            leads_per_scale: 1000.0,
+            volume_relation: "app.events".into(),
+            volume_per_scale: 1000.0,
             scales: vec![ScaleInfo {
                 scale: 1.0,
-                leads: 1000,
+                volume: 1000,
                 relation_rows: BTreeMap::new(),
                 generate_ms: 1234.5,
             }],
@@ -430,10 +431,10 @@ mod tests {
         let f = Forecast {
             points: 3,
             intercept_ms: 2.0,
-            ms_per_million_leads: 100.0,
+            ms_per_million_rows: 100.0,
             r2: Some(0.99912),
             growth_exponent: Some(0.984),
-            leads_at_budget: Some(5_120_000.0),
+            volume_at_budget: Some(5_120_000.0),
             scale_at_budget: Some(341.3),
         };
         assert_eq!(
@@ -441,13 +442,13 @@ mod tests {
             [
                 "n^0.98",
                 "R² 0.999 over 3 scales",
-                "reaches 2000 ms at scale ≈ 340 (≈ 5.1M leads)"
+                "reaches 2000 ms at scale ≈ 340 (≈ 5.1M rows)"
             ]
         );
         let flat = Forecast {
             points: 2,
             r2: None,
-            leads_at_budget: None,
+            volume_at_budget: None,
             scale_at_budget: None,
             ..f.clone()
         };
@@ -456,7 +457,7 @@ mod tests {
             ["n^0.98", "2 scales, R² n/a", "does not grow with volume"]
         );
         let over = Forecast {
-            leads_at_budget: Some(0.0),
+            volume_at_budget: Some(0.0),
             scale_at_budget: Some(0.0),
             ..f.clone()
         };
@@ -476,7 +477,7 @@ mod tests {
         };
         assert_eq!(
             forecast_cells(Some(&weak), 2000.0, 100.0)[2],
-            "reaches 2000 ms at scale ≈ 340 (≈ 5.1M leads) (weak fit)"
+            "reaches 2000 ms at scale ≈ 340 (≈ 5.1M rows) (weak fit)"
         );
     }
 

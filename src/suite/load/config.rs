@@ -3,18 +3,20 @@
 use super::{read, CONFIG_FILE};
 use crate::error::InputError;
 use crate::suite::duration::HumanDuration;
-use crate::suite::locate::{closest, key_line, line_containing, yaml_error};
+use crate::suite::locate::{key_line, line_containing, yaml_error};
 use crate::suite::model::*;
 use crate::suite::raw::*;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Reads and validates `assay.yaml`.
-pub fn load_config(root: &Path) -> Result<Config, InputError> {
+pub fn load_config(root: &Path) -> Result<Config, Vec<InputError>> {
+    let one = |e: InputError| vec![e];
     let shown = PathBuf::from(CONFIG_FILE);
-    let text = read(&root.join(CONFIG_FILE), &shown)?;
-    let raw: RawConfig =
-        serde_yaml_ng::from_str(&text).map_err(|e| yaml_error(&shown, &text, &e))?;
+    let text = read(&root.join(CONFIG_FILE), &shown).map_err(one)?;
+    let raw: RawConfig = serde_yaml_ng::from_str(&text)
+        .map_err(|e| yaml_error(&shown, &text, &e))
+        .map_err(one)?;
     let paths = raw.paths.unwrap_or_default();
     let d = raw.defaults.unwrap_or_default();
     let docker = raw.docker.unwrap_or_default();
@@ -29,9 +31,9 @@ pub fn load_config(root: &Path) -> Result<Config, InputError> {
             .and_then(|v| line_containing(&text, v));
         after = line.unwrap_or(after);
         let err = |m: &str, h: &str| {
-            InputError::new(&shown, m)
+            vec![InputError::new(&shown, m)
                 .at(line.or(Some(after)), None)
-                .help(h)
+                .help(h)]
         };
         let s = match (step.sql, step.csv, step.table) {
             (Some(sql), None, None) => SetupStep::Sql(PathBuf::from(sql)),
@@ -68,20 +70,22 @@ pub fn load_config(root: &Path) -> Result<Config, InputError> {
         None => None,
         Some(sc) => Some(scale_config(root, &text, &shown, sc)?),
     };
-    let bench = bench_config(&text, &shown, raw.bench.unwrap_or_default())?;
+    let bench = bench_config(&text, &shown, raw.bench.unwrap_or_default()).map_err(one)?;
     if let Some(b) = d.budget {
-        crate::suite::duration::check_budget(b.0).map_err(|m| {
-            InputError::new(&shown, format!("defaults.budget: {m}"))
-                .at(key_line(&text, "budget", 1), None)
-        })?;
+        crate::suite::duration::check_budget(b.0)
+            .map_err(|m| {
+                InputError::new(&shown, format!("defaults.budget: {m}"))
+                    .at(key_line(&text, "budget", 1), None)
+            })
+            .map_err(one)?;
     }
     if let Some(t) = d.tolerance {
         if !(t >= 0.0 && t.is_finite()) {
-            return Err(InputError::new(
+            return Err(vec![InputError::new(
                 &shown,
                 "defaults.tolerance must be a non-negative number",
             )
-            .at(key_line(&text, "tolerance", 1), None));
+            .at(key_line(&text, "tolerance", 1), None)]);
         }
     }
     Ok(Config {
@@ -110,52 +114,83 @@ pub fn load_config(root: &Path) -> Result<Config, InputError> {
     })
 }
 
-/// Validates `scale:`: a known generator and SQL files that exist.
+/// Validates `scale:`: SQL files that exist and a data model that holds.
 fn scale_config(
     root: &Path,
     text: &str,
     shown: &Path,
     raw: RawScale,
-) -> Result<ScaleConfig, InputError> {
+) -> Result<ScaleConfig, Vec<InputError>> {
     let at = |needle: &str| line_containing(text, needle).or_else(|| key_line(text, "scale", 1));
-    if !GENERATORS.contains(&raw.generator.as_str()) {
-        let mut e = InputError::new(
-            shown,
-            format!("unknown scale.generator `{}`", raw.generator),
-        )
-        .at(at(&raw.generator), None);
-        let known: Vec<String> = GENERATORS.iter().map(|g| g.to_string()).collect();
-        e = match closest(&raw.generator, &known) {
-            Some(s) => e.help(format!("did you mean `{s}`?")),
-            None => e.help(format!("generators: {}", GENERATORS.join(", "))),
-        };
-        return Err(e);
-    }
-    let files = |list: Vec<String>| -> Result<Vec<PathBuf>, InputError> {
+    let files = |list: Vec<String>| -> Result<Vec<PathBuf>, Vec<InputError>> {
         list.into_iter()
             .map(|f| {
                 if root.join(&f).is_file() {
                     Ok(PathBuf::from(f))
                 } else {
-                    Err(
-                        InputError::new(shown, format!("scale file `{f}` does not exist"))
-                            .at(at(&f), None)
-                            .help("paths in assay.yaml are relative to the suite root"),
+                    Err(vec![InputError::new(
+                        shown,
+                        format!("scale file `{f}` does not exist"),
                     )
+                    .at(at(&f), None)
+                    .help("paths in assay.yaml are relative to the suite root")])
                 }
             })
             .collect()
     };
+    let model_file = files(vec![raw.model.clone()])?.remove(0);
+    let model = crate::gen::model::load(root, &model_file)?;
+    let volume = match raw.volume {
+        Some(v) => v,
+        None => default_volume(&model).ok_or_else(|| {
+            vec![InputError::new(
+                shown,
+                "scale.volume is missing and the model loads no table",
+            )
+            .at(key_line(text, "scale", 1), None)]
+        })?,
+    };
+    let mut errors = Vec::new();
+    let scope = crate::gen::versus_psql::scope(&model);
+    let mut psql_vars = Vec::new();
+    for (name, src) in raw.psql_vars {
+        match crate::gen::expr::Compiler::new(&scope).compile(&src) {
+            Ok(_) => psql_vars.push((name, src)),
+            Err(m) => errors.push(
+                InputError::new(shown, format!("scale.psql_vars.{name}: {m}")).at(
+                    key_line(text, &name, key_line(text, "psql_vars", 1).unwrap_or(1)),
+                    None,
+                ),
+            ),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
     let before = files(raw.before)?;
     let after = files(raw.after)?;
+    let reload = files(raw.reload)?;
     let psql_equivalent = files(raw.psql_equivalent.into_iter().collect())?.pop();
     Ok(ScaleConfig {
-        generator: raw.generator,
+        model_file,
+        model: std::sync::Arc::new(model),
+        volume,
         seed: raw.seed.unwrap_or(20251005),
         before,
         after,
+        reload,
         psql_equivalent,
+        psql_vars,
     })
+}
+
+/// The loaded table with the most rows at scale 1.
+fn default_volume(model: &crate::gen::model::Model) -> Option<String> {
+    let plan = crate::gen::plan::Plan::new(std::sync::Arc::new(model.clone()), 1.0, 1).ok()?;
+    (0..model.tables.len())
+        .filter(|&t| model.tables[t].load)
+        .max_by_key(|&t| plan.expected_rows(t))
+        .map(|t| model.tables[t].name.clone())
 }
 
 /// Validates `bench:` (every key optional).

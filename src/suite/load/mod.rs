@@ -15,7 +15,7 @@ mod expect;
 mod metric_rules;
 mod param_sets;
 mod table_check;
-mod text;
+pub(crate) mod text;
 
 pub use config::load_config;
 
@@ -75,7 +75,7 @@ pub fn load_suite(root: &Path, opts: &LoadOptions) -> Result<Loaded, Vec<InputEr
         )
         .help("run from the suite's root or pass -C <suite dir>")]);
     }
-    let config = load_config(root).map_err(|e| vec![e])?;
+    let config = load_config(root)?;
     let mut errors = Vec::new();
 
     let sql_dir = match &opts.sql_dir {
