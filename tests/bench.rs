@@ -204,10 +204,8 @@ fn gen_and_bench_reject_bad_input_naming_the_fix() {
     assert!(out.stderr.contains("no `scale:` section"), "{}", out.stderr);
 
     let typo = write_suite(&[
-        (
-            "assay.yaml",
-            "name: tiny\nscale:\n  generator: analytics-v7\n",
-        ),
+        ("assay.yaml", "name: tiny\nscale:\n  model: modle.yaml\n"),
+        ("model.yaml", "tables: []\n"),
         ("checks/q.yaml", "name: q\nquery: q.sql\n"),
         ("sql/endpoints/q.sql", "select 1 as one\n"),
     ]);
@@ -215,7 +213,24 @@ fn gen_and_bench_reject_bad_input_naming_the_fix() {
     out.expect_code(2);
     assert!(out.stderr.contains("assay.yaml:3"), "{}", out.stderr);
     assert!(
-        out.stderr.contains("did you mean `analytics-v6`"),
+        out.stderr
+            .contains("scale file `modle.yaml` does not exist"),
+        "{}",
+        out.stderr
+    );
+    // The generator of old is a data model now: the key says so.
+    let old = write_suite(&[
+        (
+            "assay.yaml",
+            "name: tiny\nscale:\n  generator: analytics-v6\n",
+        ),
+        ("checks/q.yaml", "name: q\nquery: q.sql\n"),
+        ("sql/endpoints/q.sql", "select 1 as one\n"),
+    ]);
+    let out = Assay::new(old.path()).args(["validate"]).run();
+    out.expect_code(2);
+    assert!(
+        out.stderr.contains("assay.yaml:3") && out.stderr.contains("model"),
         "{}",
         out.stderr
     );

@@ -287,3 +287,54 @@ fn the_analytics_model_is_deterministic_and_keeps_its_distributions() {
     );
     assert_eq!(window, "2024-10-21 2025-10-05");
 }
+
+/// The shop example: a suite of another shape runs, generates and benches
+/// against its committed baselines (as CI does).
+#[test]
+fn the_shop_example_runs_generates_and_benches() {
+    let shop = repo().join("examples/shop");
+    Assay::new(&shop)
+        .args(["run", "--no-progress"])
+        .run()
+        .expect_code(0);
+    let out = Assay::new(&shop)
+        .args(["gen", "--scale", "10", "--no-progress"])
+        .run();
+    out.expect_code(0);
+    for t in [
+        "shop.customers",
+        "shop.products",
+        "shop.orders",
+        "shop.order_items",
+        "shop.order_totals",
+    ] {
+        assert!(out.stdout.contains(t), "{t}: {}", out.stdout);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("bench.json");
+    let out = Assay::new(&shop)
+        .args([
+            "bench",
+            "--scale",
+            "1,10",
+            "--max-slowdown",
+            "3",
+            "--no-progress",
+            "--format",
+        ])
+        .args([format!("json={}", json.display())])
+        .run();
+    out.expect_code(0);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["schema"], "assay.bench/v3");
+    assert_eq!(report["volume_relation"], "shop.order_items");
+    let scales = report["scales"].as_array().unwrap();
+    assert_eq!(scales.len(), 2);
+    let rows = |i: usize| scales[i]["volume"].as_u64().unwrap();
+    assert!(rows(0) > 500 && rows(1) > 8 * rows(0), "{scales:?}");
+    assert_eq!(
+        scales[1]["relation_rows"]["shop.order_items"].as_u64(),
+        Some(rows(1))
+    );
+}

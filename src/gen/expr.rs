@@ -8,7 +8,8 @@
 //! ```
 //! Names: earlier columns of the row, `alias.column` of a parent row, the
 //! model's `vars` (with `scale`, `history_start`, `history_end`,
-//! `history_days`), and `index` (the row's key: its position in the table).
+//! `history_days`), `index` (the row's key: its position in the table) and
+//! `position` (its position among its parent row's children, from 0).
 
 use super::draw::{self, mix, unit};
 use super::value::{Kind, Value};
@@ -70,6 +71,7 @@ pub enum Expr {
     Col(usize),
     Parent(usize, usize),
     Key,
+    Position,
     Neg(Box<Expr>),
     Not(Box<Expr>),
     And(Box<Expr>, Box<Expr>),
@@ -105,6 +107,8 @@ pub struct Ctx<'a> {
     pub parents: &'a [&'a [Value]],
     /// The row's key (position in its table, or of the parent combination).
     pub key: u64,
+    /// The row's position among the rows of its parent combination.
+    pub pos: u64,
     /// hash(seed, table, column): the column's random streams.
     pub site: u64,
     pub seed: u64,
@@ -149,13 +153,16 @@ impl Scope {
         if name == "index" {
             return Ok((Expr::Key, Kind::INT));
         }
+        if name == "position" {
+            return Ok((Expr::Position, Kind::INT));
+        }
         let mut known: Vec<String> = self.columns.iter().map(|c| c.0.clone()).collect();
         for (a, cols) in &self.parents {
             known.extend(cols.iter().map(|(c, _)| format!("{a}.{c}")));
         }
         known.extend(self.vars.iter().map(|c| c.0.clone()));
         Err(format!(
-            "unknown name `{name}` (known here: {}{}index)",
+            "unknown name `{name}` (known here: {}{}index, position)",
             known.join(", "),
             if known.is_empty() { "" } else { ", " }
         ))
@@ -573,6 +580,7 @@ fn call(name: &str, args: Vec<Typed>, c: &mut Compiler<'_>) -> Result<Typed, Str
             row: &[],
             parents: &[],
             key: 0,
+            pos: 0,
             site: 0,
             seed: 0,
             refs: &[],
@@ -595,6 +603,7 @@ pub fn eval(e: &Expr, cx: &Ctx<'_>) -> Value {
         Expr::Col(i) => cx.row[*i].clone(),
         Expr::Parent(p, c) => cx.parents[*p][*c].clone(),
         Expr::Key => Value::Int(cx.key as i64),
+        Expr::Position => Value::Int(cx.pos as i64),
         Expr::Neg(a) => match eval(a, cx) {
             Value::Int(i) => Value::Int(i.wrapping_neg()),
             Value::Float(f) => Value::Float(-f),
@@ -940,6 +949,7 @@ mod tests {
             row: &[Value::text("Meta"), Value::Int(7)],
             parents: &parents,
             key: 3,
+            pos: 0,
             site: 99,
             seed: 1,
             refs: &[],

@@ -69,7 +69,7 @@ fn collect_refs(e: &super::expr::Expr, f: &mut dyn FnMut(usize)) {
             collect_refs(c, f);
         }
         Call(_, l) | Draw(_, l, _) | Concat(l) => l.iter().for_each(|k| collect_refs(k, f)),
-        Lit(_) | Var(_) | Col(_) | Parent(..) | Key | Choice(..) => {}
+        Lit(_) | Var(_) | Col(_) | Parent(..) | Key | Position | Choice(..) => {}
     }
 }
 

@@ -69,7 +69,7 @@ impl Plan {
         let mut vars = vec![Value::Float(scale)];
         for (name, e) in model.vars.iter().skip(1) {
             let e = e.as_ref().expect("only `scale` has no expression");
-            let v = eval(e, &ctx(&vars, &[], &[], 0, site(seed, name), seed, &[]));
+            let v = eval(e, &ctx(&vars, &[], &[], 0, 0, site(seed, name), seed, &[]));
             vars.push(v);
         }
         let in_memory = model.needed_in_memory();
@@ -91,7 +91,7 @@ impl Plan {
             let count_site = site(seed, &format!("{}#rows", t.name));
             let (combos, parent_sizes, offsets) = match &t.rows {
                 Rows::Fixed(e) => {
-                    let n = eval(e, &ctx(&plan.vars, &[], &[], 0, count_site, seed, &[]));
+                    let n = eval(e, &ctx(&plan.vars, &[], &[], 0, 0, count_site, seed, &[]));
                     let n = n.as_f64().unwrap_or(0.0).round().max(0.0);
                     (n as u64, Vec::new(), None)
                 }
@@ -117,7 +117,16 @@ impl Plan {
                                 let prow = plan.parent_rows(parents, &sizes, c);
                                 let n = eval(
                                     e,
-                                    &ctx(&plan.vars, &[], &prow, c, count_site, seed, &plan.refs),
+                                    &ctx(
+                                        &plan.vars,
+                                        &[],
+                                        &prow,
+                                        c,
+                                        0,
+                                        count_site,
+                                        seed,
+                                        &plan.refs,
+                                    ),
                                 );
                                 acc += n.as_f64().unwrap_or(0.0).round().max(0.0) as u64;
                                 off.push(acc);
@@ -258,13 +267,16 @@ impl Plan {
                 Some(o) => o[c as usize]..o[c as usize + 1],
                 None => c..c + 1,
             };
+            let first = keys.start;
             for key in keys {
+                let pos = key - first;
                 if let Some(w) = &t.keep {
                     let cx = ctx(
                         &self.vars,
                         &[],
                         &prow,
                         key,
+                        pos,
                         tp.keep_site,
                         self.seed,
                         &self.refs,
@@ -282,6 +294,7 @@ impl Plan {
                             &row,
                             &prow,
                             key,
+                            pos,
                             tp.sites[i],
                             self.seed,
                             &self.refs,
@@ -297,11 +310,13 @@ impl Plan {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn ctx<'a>(
     vars: &'a [Value],
     row: &'a [Value],
     parents: &'a [&'a [Value]],
     key: u64,
+    pos: u64,
     site: u64,
     seed: u64,
     refs: &'a [RefIndex],
@@ -311,6 +326,7 @@ fn ctx<'a>(
         row,
         parents,
         key,
+        pos,
         site,
         seed,
         refs,
