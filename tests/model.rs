@@ -338,3 +338,43 @@ fn the_shop_example_runs_generates_and_benches() {
         Some(rows(1))
     );
 }
+
+fn analytics_model() -> std::sync::Arc<assay::gen::model::Model> {
+    std::sync::Arc::new(assay::gen::model::load(repo(), Path::new("model.yaml")).unwrap())
+}
+
+/// Three years of history at scale 1000, then volume per day; scale 1 is the
+/// fixture volume (no database: the plan alone).
+#[test]
+fn the_analytics_model_grows_history_then_daily_volume() {
+    use assay::gen::plan::Plan;
+    use assay::gen::value::Value;
+    let var = |plan: &Plan, name: &str| {
+        let i = plan.model.vars.iter().position(|(n, _)| n == name).unwrap();
+        plan.vars[i].clone()
+    };
+    let one = Plan::new(analytics_model(), 1.0, 7).unwrap();
+    assert_eq!(var(&one, "history_days"), Value::Int(35));
+    let leads = one.model.table("dashboards.fact_leads").unwrap();
+    let at_one = one.expected_rows(leads) as f64;
+    assert!((14_000.0..16_000.0).contains(&at_one), "{at_one}");
+    let big = Plan::new(analytics_model(), 1000.0, 7).unwrap();
+    assert_eq!(var(&big, "history_days"), Value::Int(1095));
+    let end = chrono::NaiveDate::from_ymd_opt(2025, 10, 5).unwrap();
+    assert_eq!(var(&big, "history_end"), Value::Date(end));
+    let ratio = big.expected_rows(leads) as f64 / at_one;
+    assert!((ratio / 1000.0 - 1.0).abs() < 0.05, "{ratio}");
+    // A small dataset in memory: the loaded tables in load order, loaded columns only.
+    let d = assay::gen::plan::Dataset::generate(analytics_model(), 0.01, 1).unwrap();
+    let names: Vec<&str> = d.tables.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "dashboards.campaigns",
+            "dashboards.ad_stats_daily",
+            "dashboards.fact_leads"
+        ]
+    );
+    assert!(d.rows() > 0 && d.rows() < 400, "{}", d.rows());
+    assert_eq!(d.tables[2].columns.len(), 13, "hidden columns stay out");
+}

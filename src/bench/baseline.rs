@@ -317,8 +317,8 @@ mod tests {
 
     #[test]
     fn compare_judges_new_plan_slower_same() {
-        let seq = fp("fact_leads", "Seq Scan", &["Hash Join (Inner)"]);
-        let idx = fp("fact_leads", "Index Scan using x", &["Hash Join (Inner)"]);
+        let seq = fp("events", "Seq Scan", &["Hash Join (Inner)"]);
+        let idx = fp("events", "Index Scan using x", &["Hash Join (Inner)"]);
         let e = entry(10.0, idx.clone());
         let m =
             |p95: f64, f: &Fingerprint| measurement("platform=meta", 10.0, p95, Some(f.clone()));
@@ -334,15 +334,11 @@ mod tests {
             compare(Some(&e), &m(10.0, &seq), 1.5, 5.0),
             BaselineStatus::PlanChanged {
                 baseline: idx.clone(),
-                changes: vec!["fact_leads: - index x, + Seq Scan".into()],
+                changes: vec!["events: - index x, + Seq Scan".into()],
             }
         );
         // A bitmap scan over the same index is the same strategy.
-        let bitmap = fp(
-            "fact_leads",
-            "Bitmap Heap Scan using x",
-            &["Hash Join (Inner)"],
-        );
+        let bitmap = fp("events", "Bitmap Heap Scan using x", &["Hash Join (Inner)"]);
         assert_eq!(
             compare(Some(&e), &m(10.0, &bitmap), 1.5, 5.0),
             BaselineStatus::Same { baseline_ms: 10.0 }
@@ -396,8 +392,8 @@ mod tests {
         let base = dir.path().join("bench").join("baselines");
         assert_eq!(load(&base, "kpi_cards").unwrap(), None);
 
-        let seq = fp("fact_leads", "Seq Scan", &["Hash Join (Inner)"]);
-        let idx = fp("fact_leads", "Index Scan using fact_leads_date_idx", &[]);
+        let seq = fp("events", "Seq Scan", &["Hash Join (Inner)"]);
+        let idx = fp("events", "Index Scan using events_date_idx", &[]);
         let a10 = measurement("window=7", 10.0, 12.3456, Some(seq.clone()));
         let a1 = measurement("window=7", 1.0, 2.0, Some(seq.clone()));
         let b1 = measurement("platform=meta,window=1", 1.0, 3.0, Some(idx.clone()));

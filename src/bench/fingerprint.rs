@@ -116,7 +116,7 @@ fn bitmap_indexes(node: &Value, names: &mut BTreeSet<String>) {
 }
 
 /// Canonical one-line text: relations and their methods sorted, joins in plan
-/// order: `fact_leads: Seq Scan; dim_campaign: Index Scan using i | joins: Hash Join (Inner)`.
+/// order: `events: Seq Scan; dim_account: Index Scan using i | joins: Hash Join (Inner)`.
 impl fmt::Display for Fingerprint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.relations.is_empty() {
@@ -303,7 +303,7 @@ mod tests {
                                     "Node Type": "Seq Scan",
                                     "Parallel Aware": true,
                                     "Parent Relationship": "Outer",
-                                    "Relation Name": "fact_leads",
+                                    "Relation Name": "events",
                                     "Actual Rows": 15000
                                 },
                                 {
@@ -316,7 +316,7 @@ mod tests {
                                         "Plans": [
                                             {
                                                 "Node Type": "Bitmap Heap Scan",
-                                                "Relation Name": "v6_campaign_roi_daily",
+                                                "Relation Name": "daily_rollup",
                                                 "Parent Relationship": "Outer",
                                                 "Plans": [{
                                                     "Node Type": "BitmapOr",
@@ -330,8 +330,8 @@ mod tests {
                                             {
                                                 "Node Type": "Index Scan",
                                                 "Parent Relationship": "Inner",
-                                                "Relation Name": "dim_campaign",
-                                                "Index Name": "dim_campaign_pkey"
+                                                "Relation Name": "dim_account",
+                                                "Index Name": "dim_account_pkey"
                                             }
                                         ]
                                     }]
@@ -368,13 +368,13 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(fp.relations.len(), 4, "{fp:?}");
-        assert_eq!(rel("fact_leads"), ["Parallel Seq Scan"]);
+        assert_eq!(rel("events"), ["Parallel Seq Scan"]);
         assert_eq!(rel("dim_date"), ["Index Only Scan using dim_date_pkey"]);
         assert_eq!(
-            rel("v6_campaign_roi_daily"),
+            rel("daily_rollup"),
             ["Bitmap Heap Scan using roi_date_idx+roi_platform_idx"]
         );
-        assert_eq!(rel("dim_campaign"), ["Index Scan using dim_campaign_pkey"]);
+        assert_eq!(rel("dim_account"), ["Index Scan using dim_account_pkey"]);
         assert_eq!(fp.joins, ["Hash Join (Inner)", "Nested Loop (Left)"]);
     }
 
@@ -383,10 +383,10 @@ mod tests {
         let fp = fingerprint(&plan());
         assert_eq!(
             fp.to_string(),
-            "dim_campaign: Index Scan using dim_campaign_pkey; \
+            "dim_account: Index Scan using dim_account_pkey; \
              dim_date: Index Only Scan using dim_date_pkey; \
-             fact_leads: Parallel Seq Scan; \
-             v6_campaign_roi_daily: Bitmap Heap Scan using roi_date_idx+roi_platform_idx \
+             events: Parallel Seq Scan; \
+             daily_rollup: Bitmap Heap Scan using roi_date_idx+roi_platform_idx \
              | joins: Hash Join (Inner), Nested Loop (Left)"
         );
         let mut two = Fingerprint::default();
@@ -410,7 +410,7 @@ mod tests {
     fn bitmap_and_collects_indexes_and_the_object_form_is_accepted() {
         let doc = json!({"Plan": {
             "Node Type": "Bitmap Heap Scan",
-            "Relation Name": "fact_leads",
+            "Relation Name": "events",
             "Plans": [{"Node Type": "BitmapAnd", "Plans": [
                 {"Node Type": "Bitmap Index Scan", "Index Name": "b_idx"},
                 {"Node Type": "Bitmap Index Scan", "Index Name": "a_idx"}
@@ -418,7 +418,7 @@ mod tests {
         }});
         assert_eq!(
             fingerprint(&doc).to_string(),
-            "fact_leads: Bitmap Heap Scan using a_idx+b_idx | joins: none"
+            "events: Bitmap Heap Scan using a_idx+b_idx | joins: none"
         );
     }
 
@@ -448,20 +448,20 @@ mod tests {
     fn changes_name_what_differs() {
         let a = fp(
             &[
-                ("fact_leads", &["Index Scan using x"]),
+                ("events", &["Index Scan using x"]),
                 ("dim_date", &["Seq Scan"]),
             ],
             &["Hash Join (Inner)", "Hash Join (Inner)"],
         );
         let b = fp(
-            &[("fact_leads", &["Seq Scan"]), ("fact_spend", &["Seq Scan"])],
+            &[("events", &["Seq Scan"]), ("fact_spend", &["Seq Scan"])],
             &["Hash Join (Inner)", "Nested Loop (Inner)"],
         );
         assert_eq!(
             changes(&a, &b),
             [
                 "dim_date (no longer scanned): - Seq Scan",
-                "fact_leads: - Index Scan using x, + Seq Scan",
+                "events: - Index Scan using x, + Seq Scan",
                 "fact_spend (new): + Seq Scan",
                 "joins: - Hash Join (Inner), + Nested Loop (Inner)",
             ]
@@ -474,14 +474,14 @@ mod tests {
     fn strategy_ignores_parallelism_scan_kind_over_one_index_and_join_methods() {
         let a = fp(
             &[
-                ("fact_leads", &["Index Scan using i"]),
+                ("events", &["Index Scan using i"]),
                 ("v", &["Parallel Seq Scan"]),
             ],
             &["Hash Join (Inner)", "Nested Loop (Left)"],
         );
         let b = fp(
             &[
-                ("fact_leads", &["Bitmap Heap Scan using i"]),
+                ("events", &["Bitmap Heap Scan using i"]),
                 ("v", &["Seq Scan"]),
             ],
             &["Nested Loop (Right)", "Parallel Hash Join (Inner)"],
@@ -491,23 +491,17 @@ mod tests {
         // An index scan that became a sequential scan is a change of strategy,
         // and so is another index or another number of joins.
         let seq = fp(
-            &[("fact_leads", &["Seq Scan"]), ("v", &["Seq Scan"])],
+            &[("events", &["Seq Scan"]), ("v", &["Seq Scan"])],
             &["Hash Join (Inner)", "Nested Loop (Left)"],
         );
         assert_ne!(strategy(&a), strategy(&seq));
         let other_index = fp(
-            &[
-                ("fact_leads", &["Index Scan using j"]),
-                ("v", &["Seq Scan"]),
-            ],
+            &[("events", &["Index Scan using j"]), ("v", &["Seq Scan"])],
             &["Hash Join (Inner)", "Nested Loop (Left)"],
         );
         assert_ne!(strategy(&a), strategy(&other_index));
         let merge = fp(
-            &[
-                ("fact_leads", &["Index Scan using i"]),
-                ("v", &["Seq Scan"]),
-            ],
+            &[("events", &["Index Scan using i"]), ("v", &["Seq Scan"])],
             &["Merge Join (Inner)", "Nested Loop (Left)"],
         );
         assert_eq!(strategy(&a), strategy(&merge));
@@ -532,7 +526,7 @@ mod tests {
         );
         assert_eq!(
             changes(&strategy(&a), &strategy(&seq)),
-            vec!["fact_leads: - index i, + Seq Scan".to_string()]
+            vec!["events: - index i, + Seq Scan".to_string()]
         );
     }
 

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Fingerprint {
     /// Relation name → access methods seen on it (`Seq Scan`,
-    /// `Index Scan using fact_leads_created_date_txt_idx`, `Bitmap Heap Scan`, ...).
+    /// `Index Scan using events_created_date_txt_idx`, `Bitmap Heap Scan`, ...).
     pub relations: BTreeMap<String, BTreeSet<String>>,
     /// Join nodes in plan order, e.g. `Hash Join (Inner)`, `Nested Loop (Left)`.
     pub joins: Vec<String>,
@@ -66,7 +66,7 @@ pub enum BaselineStatus {
     /// The plan shape differs from the baseline's.
     PlanChanged {
         baseline: Fingerprint,
-        /// Human-readable differences, e.g. `fact_leads: - Index Scan using x, + Seq Scan`.
+        /// Human-readable differences, e.g. `events: - Index Scan using x, + Seq Scan`.
         changes: Vec<String>,
     },
     /// the time grew beyond the allowed ratio of the baseline's.

@@ -81,7 +81,7 @@ pub struct RawColumn {
     pub date: Option<RawSpan>,
     /// A timestamp between `from` and `to` (default: the history window).
     pub timestamp: Option<RawSpan>,
-    /// A text template: `C{sk_lead}`, `{platform}_{campaign_id:02}`.
+    /// A text template: `C{order_id}`, `{category}-{product_id:04}`.
     pub format: Option<String>,
     /// An expression.
     pub expr: Option<Scalar>,

@@ -392,34 +392,58 @@ pub fn _assert_send_sync() {
 mod tests {
     use super::*;
 
-    fn suite_model() -> Arc<Model> {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        Arc::new(super::super::model::load(root, std::path::Path::new("model.yaml")).unwrap())
+    const MODEL: &str = "history: {end: 2025-06-30, days: \"min(round(30 * scale), 365)\"}
+tables:
+  - name: days
+    load: false
+    rows: history_days
+    columns:
+      day: {seq: 0}
+      date: {expr: history_start + day}
+      busy: {expr: \"poisson(20 * scale * 30 / history_days)\"}
+  - name: app.accounts
+    rows: max(2, round(10 * scale))
+    columns:
+      account_id: {seq: 1}
+      tier: {choice: [[free, 3], [pro, 1]]}
+  - name: app.events
+    per: days
+    count: days.busy
+    columns:
+      event_id: {seq: 1}
+      at: {expr: days.date}
+      tier: {choice: [[free, 1], [pro, 1]]}
+      account_id: {ref: {table: app.accounts, column: account_id, match: {tier: tier}}}
+      n: {expr: position}
+  - name: app.daily
+    per: [days, app.accounts]
+    where: chance(0.5)
+    columns:
+      date: {expr: days.date}
+      account_id: {expr: accounts.account_id}
+";
+
+    fn model() -> Arc<Model> {
+        Arc::new(super::super::model::parse(MODEL, std::path::Path::new("m.yaml")).unwrap())
     }
 
     #[test]
-    fn three_years_of_history_at_scale_1000_then_daily_volume() {
-        let model = suite_model();
-        let var = |plan: &Plan, name: &str| {
-            let i = plan.model.vars.iter().position(|(n, _)| n == name).unwrap();
-            plan.vars[i].clone()
-        };
-        let one = Plan::new(model.clone(), 1.0, 7).unwrap();
-        assert_eq!(var(&one, "history_days"), Value::Int(35));
-        let leads = one.model.table("dashboards.fact_leads").unwrap();
-        let at_one = one.expected_rows(leads) as f64;
-        assert!((14_000.0..16_000.0).contains(&at_one), "{at_one}");
-        let big = Plan::new(model.clone(), 1000.0, 7).unwrap();
-        assert_eq!(var(&big, "history_days"), Value::Int(1095));
-        let end = chrono::NaiveDate::from_ymd_opt(2025, 10, 5).unwrap();
-        assert_eq!(var(&big, "history_end"), Value::Date(end));
-        let ratio = big.expected_rows(leads) as f64 / at_one;
-        assert!((ratio / 1000.0 - 1.0).abs() < 0.05, "{ratio}");
+    fn volume_grows_in_history_then_per_day() {
+        let one = Plan::new(model(), 1.0, 7).unwrap();
+        assert_eq!(one.vars[2], Value::Int(30)); // history_days
+        let events = one.model.table("app.events").unwrap();
+        let at_one = one.expected_rows(events) as f64;
+        assert!((500.0..700.0).contains(&at_one), "{at_one}");
+        let big = Plan::new(model(), 100.0, 7).unwrap();
+        assert_eq!(big.vars[2], Value::Int(365));
+        let ratio = big.expected_rows(events) as f64 / at_one;
+        assert!((ratio / 100.0 - 1.0).abs() < 0.05, "{ratio}");
+        assert!(check_scale(0.0).is_err() && check_scale(f64::NAN).is_err());
     }
 
     #[test]
     fn rows_do_not_depend_on_how_the_work_is_split() {
-        let plan = Plan::new(suite_model(), 3.0, 11).unwrap();
+        let plan = Plan::new(model(), 3.0, 11).unwrap();
         for ti in 0..plan.model.tables.len() {
             let all = |parts: usize| {
                 let mut rows = Vec::new();
@@ -437,44 +461,41 @@ mod tests {
             assert_eq!(one, all(3));
             assert_eq!(one, all(7));
         }
-        let other = Plan::new(suite_model(), 3.0, 12).unwrap().dataset();
+        let other = Plan::new(model(), 3.0, 12).unwrap().dataset();
         assert_ne!(plan.dataset(), other);
         assert_eq!(
             plan.dataset(),
-            Plan::new(suite_model(), 3.0, 11).unwrap().dataset()
+            Plan::new(model(), 3.0, 11).unwrap().dataset()
         );
     }
 
     #[test]
-    fn a_small_dataset_in_memory() {
-        let d = Dataset::generate(suite_model(), 0.01, 1).unwrap();
+    fn references_positions_and_filters() {
+        let d = Dataset::generate(model(), 1.0, 5).unwrap();
         let names: Vec<&str> = d.tables.iter().map(|t| t.name.as_str()).collect();
-        assert_eq!(
-            names,
-            [
-                "dashboards.campaigns",
-                "dashboards.ad_stats_daily",
-                "dashboards.fact_leads"
-            ]
-        );
-        assert!(d.rows() > 0 && d.rows() < 400, "{}", d.rows());
-        let leads = &d.tables[2];
-        assert!(
-            !leads.columns.contains(&"platform".to_string()),
-            "hidden columns stay out"
-        );
-        assert_eq!(leads.columns.len(), 13);
-    }
-
-    #[test]
-    #[ignore = "a speed probe: cargo test --lib gen_speed -- --ignored --nocapture"]
-    fn gen_speed() {
-        let plan = Plan::new(suite_model(), 100.0, 1).unwrap();
-        let ti = plan.model.table("dashboards.fact_leads").unwrap();
-        let t = std::time::Instant::now();
-        let n = plan
-            .generate(ti, 0..plan.tables[ti].combos, |_| Ok::<(), ()>(()))
-            .unwrap();
-        eprintln!("{n} rows in {:?}", t.elapsed());
+        assert_eq!(names, ["app.accounts", "app.events", "app.daily"]);
+        let tier_of: std::collections::HashMap<i64, Value> = d.tables[0]
+            .rows
+            .iter()
+            .map(|r| match &r[0] {
+                Value::Int(id) => (*id, r[1].clone()),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        for e in &d.tables[1].rows {
+            // A referenced account has the event's tier (or none exists).
+            if let Value::Int(a) = e[3] {
+                assert_eq!(tier_of[&a], e[2]);
+            }
+        }
+        // Positions restart at 0 under each parent row.
+        let zeros = d.tables[1]
+            .rows
+            .iter()
+            .filter(|r| r[4] == Value::Int(0))
+            .count();
+        assert!(zeros > 20 && zeros <= 30, "{zeros}");
+        let daily = d.tables[2].rows.len() as f64;
+        assert!((0.35..0.65).contains(&(daily / (30.0 * 10.0))), "{daily}");
     }
 }

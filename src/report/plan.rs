@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-/// One line per plan node, indented by depth: `Seq Scan on fact_leads (rows 15000, 3.2 ms)`.
+/// One line per plan node, indented by depth: `Seq Scan on events (rows 15000, 3.2 ms)`.
 pub fn summarize(plan: &Value) -> Vec<String> {
     let mut out = Vec::new();
     let root = plan.get(0).unwrap_or(plan);

@@ -81,7 +81,7 @@ pub struct RawScale {
     /// A psql script producing the same volume (`assay gen --versus-psql`).
     pub psql_equivalent: Option<String>,
     /// psql variables for that script, as model expressions (`days:
-    /// history_days`, `leads: rows_fact_leads`).
+    /// history_days`, `orders: rows_orders`).
     #[serde(default)]
     pub psql_vars: std::collections::BTreeMap<String, String>,
 }
@@ -475,7 +475,7 @@ impl<'de> Deserialize<'de> for TimingRuns {
     }
 }
 
-/// A key: one column (`sk_lead`) or several (`[platform, campaign_name]`).
+/// A key: one column (`order_id`) or several (`[region, product]`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeySpec(pub Vec<String>);
 

@@ -29,7 +29,7 @@ pub(super) fn diff_spec(
             if c.trim().is_empty() {
                 errors.push(
                     err("key", "diff.key: a key column needs a name".into())
-                        .help("write the output columns that identify a row, e.g. `key: [platform, campaign_name]`"),
+                        .help("write the output columns that identify a row, e.g. `key: [region, product]`"),
                 );
             } else if !seen.insert(c.as_str()) {
                 errors.push(
