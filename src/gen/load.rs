@@ -223,8 +223,10 @@ async fn copy_part(
 }
 
 /// Replaces the data of every loaded table with `plan`'s rows on one
-/// connection (TRUNCATE, then COPY in load order): for small datasets,
-/// where the waves and tasks of [`load`] cost more than they save.
+/// connection: one TRUNCATE of them all (a DELETE would leave dead rows that
+/// every later reload scans), then one COPY per table in load order. For
+/// small datasets, where the waves and tasks of [`load`] cost more than they
+/// save.
 pub async fn replace(
     conn: &mut sqlx::PgConnection,
     plan: &Plan,
