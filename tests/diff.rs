@@ -917,7 +917,7 @@ fn scale_generates_the_data_first() {
     out.expect_code(1);
     let data = report["data"].as_str().unwrap();
     assert!(
-        Regex::new(r"^scale 0\.1: \d+ leads generated with seed 7$")
+        Regex::new(r"^scale 0\.1: \d+ rows in dashboards\.fact_leads generated with seed 7$")
             .unwrap()
             .is_match(data),
         "{data}"
