@@ -383,10 +383,10 @@ mod tests {
         let fp = fingerprint(&plan());
         assert_eq!(
             fp.to_string(),
-            "dim_account: Index Scan using dim_account_pkey; \
+            "daily_rollup: Bitmap Heap Scan using roi_date_idx+roi_platform_idx; \
+             dim_account: Index Scan using dim_account_pkey; \
              dim_date: Index Only Scan using dim_date_pkey; \
-             events: Parallel Seq Scan; \
-             daily_rollup: Bitmap Heap Scan using roi_date_idx+roi_platform_idx \
+             events: Parallel Seq Scan \
              | joins: Hash Join (Inner), Nested Loop (Left)"
         );
         let mut two = Fingerprint::default();

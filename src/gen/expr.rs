@@ -15,7 +15,6 @@ use super::draw::{self, mix, unit};
 use super::value::{Kind, Value};
 use chrono::{Days, NaiveDate, NaiveTime};
 use std::collections::HashMap;
-use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum BinOp {
@@ -649,7 +648,7 @@ pub fn eval(e: &Expr, cx: &Ctx<'_>) -> Value {
                     other => eval(other, cx).write_text(&mut s),
                 }
             }
-            Value::Text(Arc::from(s))
+            Value::owned(s)
         }
         Expr::Ref(id, keys, call) => {
             let h = key_hash(keys.iter().map(|k| eval(k, cx)));
@@ -708,7 +707,7 @@ fn draw_value(d: Dist, args: &[Expr], call: u64, cx: &Ctx<'_>) -> Value {
 pub fn compare(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
     match (a, b) {
         (Value::Int(x), Value::Int(y)) => Some(x.cmp(y)),
-        (Value::Text(x), Value::Text(y)) => Some(x.cmp(y)),
+        (Value::Text(x), Value::Text(y)) => Some((**x).cmp(&**y)),
         (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(y)),
         (Value::Date(x), Value::Date(y)) => Some(x.cmp(y)),
         (Value::Timestamp(x), Value::Timestamp(y)) => Some(x.cmp(y)),
@@ -737,7 +736,7 @@ fn bin(op: BinOp, a: Value, b: Value) -> Value {
         }
         let mut s = a.to_text();
         b.write_text(&mut s);
-        return Value::Text(Arc::from(s));
+        return Value::owned(s);
     }
     if a.is_null() || b.is_null() {
         return Value::Null;
@@ -863,18 +862,18 @@ fn call_fn(f: Func, args: &[Expr], cx: &Ctx<'_>) -> Value {
             {
                 Value::Text(t)
             }
-            Value::Text(t) => Value::Text(Arc::from(if f == Func::Lower {
+            Value::Text(t) => Value::owned(if f == Func::Lower {
                 t.to_lowercase()
             } else {
                 t.to_uppercase()
-            })),
+            }),
             Value::Null => Value::Null,
-            v => Value::Text(Arc::from(v.to_text())),
+            v => Value::owned(v.to_text()),
         },
         Func::Text => match arg(0) {
             Value::Null => Value::Null,
             v @ Value::Text(_) => v,
-            v => Value::Text(Arc::from(v.to_text())),
+            v => Value::owned(v.to_text()),
         },
         Func::Date => match arg(0) {
             Value::Text(t) => {
@@ -915,7 +914,7 @@ fn call_fn(f: Func, args: &[Expr], cx: &Ctx<'_>) -> Value {
                 } else {
                     s
                 };
-                Value::Text(Arc::from(s))
+                Value::owned(s)
             }
             _ => Value::Null,
         },

@@ -4,20 +4,70 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use std::sync::Arc;
 
+/// Text: the model's constants are `'static` (interned once per distinct
+/// string and kept for the process), computed text is shared. Constants are
+/// cloned for most rows by every loading task at once: a reference count on
+/// them would be one cache line that all cores fight over.
+#[derive(Debug, Clone)]
+pub enum Str {
+    Static(&'static str),
+    Shared(Arc<str>),
+}
+
+impl std::ops::Deref for Str {
+    type Target = str;
+    fn deref(&self) -> &str {
+        match self {
+            Str::Static(s) => s,
+            Str::Shared(s) => s,
+        }
+    }
+}
+
+impl PartialEq for Str {
+    fn eq(&self, o: &Str) -> bool {
+        **self == **o
+    }
+}
+
+/// Interns a constant of a model: the same text gives the same `'static`
+/// string, so parsing models again and again (a property search) does not
+/// grow memory without bound.
+pub fn intern(s: &str) -> &'static str {
+    use std::collections::HashSet;
+    use std::sync::{Mutex, OnceLock};
+    static STRINGS: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let mut set = STRINGS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(k) = set.get(s) {
+        return k;
+    }
+    let k: &'static str = Box::leak(s.to_string().into_boxed_str());
+    set.insert(k);
+    k
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Null,
     Bool(bool),
     Int(i64),
     Float(f64),
-    Text(Arc<str>),
+    Text(Str),
     Date(NaiveDate),
     Timestamp(NaiveDateTime),
 }
 
 impl Value {
+    /// A constant of the model (interned).
     pub fn text(s: &str) -> Value {
-        Value::Text(Arc::from(s))
+        Value::Text(Str::Static(intern(s)))
+    }
+    /// Text computed for a row.
+    pub fn owned(s: String) -> Value {
+        Value::Text(Str::Shared(Arc::from(s)))
     }
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
