@@ -40,7 +40,7 @@ pub enum Command {
     Seed(SeedArgs),
     /// Combine JSON reports (e.g. of partitioned CI jobs) into one report.
     Merge(MergeArgs),
-    /// Generate the suite's dataset at N times the fixture volume (binary COPY).
+    /// Generate the suite's data model (scale.model) at scale N (binary COPY).
     Gen(GenArgs),
     /// Time every endpoint query at one or more data scales: budget headroom,
     /// plan baselines, growth forecast.
@@ -230,7 +230,7 @@ pub struct ReportArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct GenArgs {
-    /// Multiple of the fixture volume (1: ~15k leads, 100: ~1.5M, 1000: ~15M).
+    /// Scale of the data model: the row counts its expressions give for `scale` = N.
     #[arg(long, value_name = "N")]
     pub scale: f64,
     /// Generate into this writable database instead of a throwaway embedded cluster.
@@ -258,7 +258,7 @@ pub struct GenArgs {
 pub struct BenchArgs {
     #[command(flatten)]
     pub select: SelectArgs,
-    /// Data scales to measure at, comma-separated multiples of the fixture volume (default 1,10,100).
+    /// Data scales to measure at, comma-separated (default 1,10,100).
     #[arg(long = "scale", value_name = "N,N,...", value_delimiter = ',')]
     pub scales: Vec<f64>,
     /// Measure an existing database as it is, read-only (e.g. a production replica), instead of generated scales.

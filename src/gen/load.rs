@@ -93,7 +93,9 @@ pub async fn load(
             .map(|&t| plan.expected_rows(t))
             .sum::<u64>()
             .max(1);
-        let mut tasks = Vec::new();
+        // A JoinSet aborts its tasks when dropped: an interrupted `gen`
+        // (Ctrl-C drops this future) stops generating at once.
+        let mut tasks = tokio::task::JoinSet::new();
         for &t in &tables {
             let rows = plan.expected_rows(t);
             let parts = if rows < SPLIT_ABOVE {
@@ -104,12 +106,10 @@ pub async fn load(
             for range in plan.split(t, parts) {
                 let (pool, plan, targets, bar) =
                     (pool.clone(), plan.clone(), targets.clone(), bar.clone());
-                tasks.push(tokio::spawn(async move {
-                    copy_part(&pool, &plan, &targets, t, range, &bar).await
-                }));
+                tasks.spawn(async move { copy_part(&pool, &plan, &targets, t, range, &bar).await });
             }
         }
-        for r in futures::future::join_all(tasks).await {
+        while let Some(r) = tasks.join_next().await {
             written +=
                 r.map_err(|e| GenError::Database(format!("a loading task failed: {e}")))??;
         }
