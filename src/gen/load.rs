@@ -208,6 +208,9 @@ async fn copy_part(
         let n = plan.generate(ti, c..end, |row| encode_row(&mut buf, plan, ti, &cols, row))?;
         pending += n;
         c = end;
+        // A batch is a few milliseconds of work: let the runtime see a
+        // signal (and abort this task) between batches.
+        tokio::task::yield_now().await;
         if buf.len() >= CHUNK {
             sink.send(buf.take()).await.map_err(db_err)?;
             bar.inc(pending);
