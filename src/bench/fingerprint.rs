@@ -509,10 +509,7 @@ mod tests {
         assert_ne!(strategy_on_same_data(&a), strategy_on_same_data(&merge));
         assert_eq!(strategy_on_same_data(&a), strategy_on_same_data(&b));
         let one_join_more = fp(
-            &[
-                ("fact_leads", &["Index Scan using i"]),
-                ("v", &["Seq Scan"]),
-            ],
+            &[("events", &["Index Scan using i"]), ("v", &["Seq Scan"])],
             &[
                 "Hash Join (Inner)",
                 "Nested Loop (Left)",
