@@ -87,8 +87,17 @@ pub struct DiffArgs {
     #[arg(long, value_name = "N")]
     pub scale: Option<f64>,
     /// Seed of the generated data (default: assay.yaml scale.seed).
-    #[arg(long, value_name = "N", requires = "scale")]
+    #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+    /// Search N small datasets drawn from the data model (scale.model),
+    /// aimed at the queries' constants and parameters, for one on which
+    /// base and current differ; the first is shrunk and printed as a fixture.
+    #[arg(
+        long,
+        value_name = "N",
+        conflicts_with_all = ["scale", "database_url", "target", "timing_runs", "max_slowdown"]
+    )]
+    pub generated: Option<u64>,
     /// Time each side N more times alone on the server, sides alternated
     /// (A B A B); plans then come from EXPLAIN ANALYZE. Default: the compared
     /// executions only (5 runs with --max-slowdown).
@@ -210,6 +219,12 @@ pub struct MutateArgs {
     /// Never show a progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// Search every mutant with no difference on the fixtures on N small
+    /// datasets drawn from the data model (scale.model): one that a dataset
+    /// tells apart is missed (a gap in the fixtures, shown with the rows to
+    /// add); one that none does is likely equivalent. --seed seeds the datasets.
+    #[arg(long, value_name = "N")]
+    pub generated: Option<u64>,
 }
 
 #[derive(Debug, Args, Clone, Default)]

@@ -36,6 +36,7 @@ pub mod notify;
 pub mod output;
 pub mod probe;
 pub mod report;
+pub mod search;
 pub mod snapshot;
 pub mod sql;
 pub mod suite;

@@ -57,6 +57,19 @@ fn flags(args: &DiffArgs, suite: &Suite) -> Result<Flags, AppError> {
             "--max-slowdown needs timed runs; drop --timing-runs 0 or give N > 0".into(),
         ));
     }
+    if args.seed.is_some() && args.scale.is_none() && args.generated.is_none() {
+        return Err(AppError::Usage(
+            "--seed chooses generated data; give --scale N or --generated N too".into(),
+        ));
+    }
+    if args.generated == Some(0) {
+        return Err(AppError::Usage(
+            "--generated must be at least 1 (datasets to search)".into(),
+        ));
+    }
+    if args.generated.is_some() {
+        super::gen::scale_config(suite)?;
+    }
     if let Some(s) = args.scale {
         if args.database_url.is_some() || args.target == Some(cli::TargetArg::Url) {
             return Err(AppError::Usage(
@@ -354,6 +367,17 @@ pub(super) async fn diff(root: &Path, args: DiffArgs) -> Result<i32, AppError> {
     };
     let planned = plan(&suite, &checks, &base, &args, environment)?;
     let units = planned.units();
+    if let Some(n) = args.generated {
+        return super::search::diff_generated(
+            &suite,
+            &units,
+            n,
+            args.seed,
+            f.jobs,
+            args.no_progress,
+        )
+        .await;
+    }
     // The database only when something is to run. When it cannot be
     // reached, the reports still say so (and what needed no database).
     let mut infrastructure_error = None;

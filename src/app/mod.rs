@@ -14,6 +14,7 @@ mod record;
 mod report;
 mod reports;
 mod run;
+mod search;
 mod seed;
 mod snapshots;
 mod targets;

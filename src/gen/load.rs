@@ -264,3 +264,57 @@ pub async fn replace(
     }
     Ok(written)
 }
+
+/// Replaces the data of every loaded table of `model` with the rows of
+/// `dataset` (an in-memory dataset, e.g. one the generated-data search
+/// drew) on one connection, as [`replace`] does: one TRUNCATE, one COPY per
+/// table in load order. `dataset` holds the loaded tables in load order
+/// with their loaded columns ([`super::plan::Dataset`]).
+pub async fn replace_dataset(
+    conn: &mut sqlx::PgConnection,
+    model: &super::model::Model,
+    targets: &Targets,
+    dataset: &super::plan::Dataset,
+) -> Result<u64, GenError> {
+    let loaded: Vec<usize> = (0..model.tables.len())
+        .filter(|&t| model.tables[t].load)
+        .collect();
+    let names: Vec<String> = loaded
+        .iter()
+        .map(|&t| quote_name(&model.tables[t].name))
+        .collect();
+    sqlx::raw_sql(&format!("TRUNCATE {}", names.join(", ")))
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    let mut written = 0;
+    for (&ti, table) in loaded.iter().zip(&dataset.tables) {
+        let t = &model.tables[ti];
+        let encs = targets[ti].as_ref().expect("loaded tables have targets");
+        let mut buf = CopyBuffer::default();
+        buf.header();
+        for row in &table.rows {
+            buf.row(encs.len() as i16);
+            for ((&enc, v), name) in encs.iter().zip(row).zip(&table.columns) {
+                encode::put(&mut buf, enc, v).map_err(|m| {
+                    GenError::Usage(format!("column `{name}` of `{}`: {m}", t.name))
+                })?;
+            }
+        }
+        buf.trailer();
+        let cols: Vec<String> = t
+            .loaded_columns()
+            .map(|(_, c)| quote_ident(&c.name))
+            .collect();
+        let sql = format!(
+            "COPY {} ({}) FROM STDIN (FORMAT binary)",
+            quote_name(&t.name),
+            cols.join(", ")
+        );
+        let mut sink = conn.copy_in_raw(&sql).await.map_err(db_err)?;
+        sink.send(buf.take()).await.map_err(db_err)?;
+        sink.finish().await.map_err(db_err)?;
+        written += table.rows.len() as u64;
+    }
+    Ok(written)
+}

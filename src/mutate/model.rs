@@ -116,7 +116,38 @@ pub struct Outcome {
     /// For unviable and timed-out mutants: PostgreSQL's message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// With `--generated N`, for a mutant with no difference on the
+    /// fixtures: what the search on generated data found or tried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated: Option<Generated>,
     pub duration_ms: f64,
+}
+
+/// What the generated-data search made of a mutant that returned the same
+/// rows as the original on the fixtures: a dataset telling them apart (a
+/// gap in the fixtures; the mutant is then missed) or none in `datasets`
+/// (likely equivalent).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Generated {
+    /// Datasets loaded and compared on.
+    pub datasets: u64,
+    /// Units (check × parameter set) compared on each.
+    pub param_sets: usize,
+    pub seed: u64,
+    /// The shrunk dataset that tells the mutant apart, as SQL INSERTs: the
+    /// rows to add to the fixtures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixture: Option<String>,
+    /// Replays that dataset alone (`--generated 1 --seed N`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replay_seed: Option<u64>,
+}
+
+impl Generated {
+    /// Told apart by a generated dataset: a gap in the fixtures.
+    pub fn found(&self) -> bool {
+        self.fixture.is_some()
+    }
 }
 
 /// A query file that was mutated, with its original text.

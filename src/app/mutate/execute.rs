@@ -214,6 +214,7 @@ impl Lab<'_> {
             killed_by,
             differences,
             reason,
+            generated: None,
             duration_ms: started.elapsed().as_secs_f64() * 1000.0,
         };
         if let Some(msg) = self.rejection(&mutated[0].statement).await? {

@@ -7,6 +7,7 @@
 //! then every mutant (`execute::Lab::evaluate`) up to `--jobs` at once.
 
 mod execute;
+mod generated;
 mod merge;
 mod outputs;
 mod versus_spawn;
@@ -51,9 +52,15 @@ fn options(args: &MutateArgs) -> Result<Options, AppError> {
             .map_err(|e| AppError::Usage(format!("--operators: {e}")))?,
         None => Operator::ALL.to_vec(),
     };
-    if args.seed.is_some() && args.sample.is_none() {
+    if args.seed.is_some() && args.sample.is_none() && args.generated.is_none() {
         return Err(AppError::Usage(
-            "--seed chooses the --sample; give --sample N too".into(),
+            "--seed chooses the --sample and the --generated datasets; give --sample N or --generated N too"
+                .into(),
+        ));
+    }
+    if args.generated == Some(0) {
+        return Err(AppError::Usage(
+            "--generated must be at least 1 (datasets to search per mutant)".into(),
         ));
     }
     let sample = args.sample.map(|n| (n, args.seed.unwrap_or(0)));
@@ -204,6 +211,9 @@ pub(super) async fn mutate(root: &Path, args: MutateArgs) -> Result<i32, AppErro
         return Err(AppError::Input(loaded.errors));
     }
     let suite = loaded.suite;
+    if args.generated.is_some() {
+        super::gen::scale_config(&suite)?;
+    }
     let groups = groups(&suite, &args.select);
     if groups.is_empty() {
         return Err(AppError::Usage(
@@ -322,6 +332,20 @@ async fn with_database(
     }
     progress.finish_and_clear();
     outcomes.sort_by_key(|(i, _)| *i);
+    let mut outcomes: Vec<_> = outcomes.into_iter().map(|(_, o)| o).collect();
+    if let Some(n) = args.generated {
+        generated::search(
+            suite,
+            db,
+            groups,
+            &mut outcomes,
+            n,
+            args.seed,
+            opts.jobs,
+            args.no_progress,
+        )
+        .await?;
+    }
     let (k_n, count) = match opts.choice.partition {
         Some((k, n)) => (vec![Partition { k, n }], Some(n)),
         None => (Vec::new(), None),
@@ -345,7 +369,7 @@ async fn with_database(
             .collect(),
         skipped,
         baseline_failures: baseline.iter().map(|(_, f)| f.clone()).collect(),
-        outcomes: outcomes.into_iter().map(|(_, o)| o).collect(),
+        outcomes,
         duration_ms: started.elapsed().as_secs_f64() * 1000.0,
     }))
 }

@@ -43,7 +43,7 @@ pub fn render(r: &Report) -> String {
     let missed: Vec<_> = r
         .outcomes
         .iter()
-        .filter(|o| o.status == Status::Missed)
+        .filter(|o| o.status == Status::Missed && !o.generated.as_ref().is_some_and(|g| g.found()))
         .collect();
     if !missed.is_empty() {
         let _ = writeln!(
@@ -69,6 +69,7 @@ pub fn render(r: &Report) -> String {
         }
         let _ = writeln!(out);
     }
+    generated(&mut out, r);
     let verdict = if r.passes() { "pass" } else { "FAIL" };
     let _ = writeln!(
         out,
@@ -100,6 +101,63 @@ fn table(out: &mut String, first: &str, rows: &[(String, Counts)]) {
         let _ = write!(out, "{name:<w$}");
         for cell in count_cells(c) {
             let _ = write!(out, "  {cell:>8}");
+        }
+        let _ = writeln!(out);
+    }
+}
+
+/// With `--generated`: the mutants a generated dataset told apart (the rows
+/// to add to the fixtures) and those none did (likely equivalent).
+fn generated(out: &mut String, r: &Report) {
+    let searched: Vec<_> = r
+        .outcomes
+        .iter()
+        .filter_map(|o| o.generated.as_ref().map(|g| (o, g)))
+        .collect();
+    if searched.is_empty() {
+        return;
+    }
+    let (found, none): (Vec<_>, Vec<_>) = searched.into_iter().partition(|(_, g)| g.found());
+    if !found.is_empty() {
+        let _ = writeln!(
+            out,
+            "Missed on generated data ({}): the same rows as the original on the fixtures, different on a generated dataset (a gap in the fixtures: add these rows)",
+            found.len()
+        );
+        for (o, g) in found {
+            let _ = writeln!(out, "  {} [{}]", o.mutant.name(), o.mutant.operator);
+            for d in o.differences.iter().take(3) {
+                let _ = writeln!(
+                    out,
+                    "    differs on {} [{}]: {}",
+                    d.check, d.param_set, d.summary
+                );
+            }
+            if let Some(seed) = g.replay_seed {
+                let _ = writeln!(out, "    replay: --generated 1 --seed {seed}");
+            }
+            for line in g.fixture.as_deref().unwrap_or_default().lines() {
+                let _ = writeln!(out, "    {line}");
+            }
+        }
+        let _ = writeln!(out);
+    }
+    if !none.is_empty() {
+        let _ = writeln!(
+            out,
+            "Likely equivalent ({}): no difference on the fixtures nor on generated data (evidence, not proof)",
+            none.len()
+        );
+        for (o, g) in none {
+            let _ = writeln!(
+                out,
+                "  {} [{}]: no difference in {} datasets × {} parameter sets (seed {})",
+                o.mutant.name(),
+                o.mutant.operator,
+                g.datasets,
+                g.param_sets,
+                g.seed
+            );
         }
         let _ = writeln!(out);
     }

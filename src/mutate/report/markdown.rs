@@ -76,12 +76,43 @@ pub fn render(r: &Report) -> String {
                     cell(&d.summary)
                 );
             }
+            if let Some(f) = o.generated.as_ref().and_then(|g| g.fixture.as_ref()) {
+                let _ = writeln!(
+                    out,
+                    "  - same rows on the fixtures; these rows tell it apart (add them to the fixtures):\n\n```sql\n{f}```"
+                );
+            }
             let _ = writeln!(
                 out,
                 "\n```diff\n{}```\n",
                 o.mutant.diff(r.original_sql(&o.mutant.file))
             );
         }
+    }
+    let likely: Vec<_> = r
+        .outcomes
+        .iter()
+        .filter_map(|o| o.generated.as_ref().filter(|g| !g.found()).map(|g| (o, g)))
+        .collect();
+    if !likely.is_empty() {
+        let _ = writeln!(
+            out,
+            "### Likely equivalent ({})
+",
+            likely.len()
+        );
+        for (o, g) in likely {
+            let _ = writeln!(
+                out,
+                "- `{}` ({}): no difference in {} generated datasets × {} parameter sets (seed {})",
+                cell(&o.mutant.name()),
+                o.mutant.operator,
+                g.datasets,
+                g.param_sets,
+                g.seed
+            );
+        }
+        let _ = writeln!(out);
     }
     out
 }

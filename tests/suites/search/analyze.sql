@@ -1,0 +1,1 @@
+analyze s.parents, s.children;
