@@ -155,3 +155,63 @@ fn generated_needs_a_data_model_and_a_positive_count() {
     let out = diff_generated("ge", "over", &["--generated", "5", "--scale", "1"]);
     out.expect_code(2);
 }
+
+#[test]
+fn mutate_generated_tells_gaps_in_the_fixtures_from_likely_equivalent_mutants() {
+    let dir = common::suite_copy("search");
+    let tmp = common::private_tmp();
+    let json = tmp.path().join("mutate.json");
+    let out = Assay::new(dir.path())
+        .tmpdir(tmp.path())
+        .args([
+            "mutate",
+            "--generated",
+            "50",
+            "--no-progress",
+            "--out-dir",
+            &tmp.path().display().to_string(),
+            "--format",
+            &format!("json={}", json.display()),
+        ])
+        .run();
+    // The gaps count as missed: the score falls below 100.
+    out.expect_code(1);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let outcomes = report["outcomes"].as_array().unwrap();
+    let by = |description: &str| {
+        outcomes
+            .iter()
+            .find(|o| o["mutant"]["description"] == description)
+            .unwrap_or_else(|| panic!("no mutant `{description}` in\n{}", out.stdout))
+    };
+    // `>` -> `>=`: the same on the fixtures, a gap: the row at the threshold.
+    let ge = by("replace > with >=");
+    assert_eq!(ge["status"], "missed");
+    let fixture = ge["generated"]["fixture"].as_str().unwrap();
+    assert!(fixture.contains("(1, 1, 100)"), "{fixture}");
+    // LEFT -> INNER join: a parent without children.
+    let inner = by("replace left join with join");
+    assert_eq!(inner["status"], "missed");
+    assert!(!inner["generated"]["fixture"]
+        .as_str()
+        .unwrap()
+        .contains("s.children"));
+    // count(c.id) -> count(c.parent_id): parent_id is never NULL when a
+    // child is there: likely equivalent, with what was tried.
+    let column = by("replace c.id with c.parent_id");
+    assert_eq!(column["status"], "no_difference");
+    assert_eq!(column["generated"]["datasets"], 50);
+    assert!(column["generated"].get("fixture").is_none());
+    // Mutants the fixtures already tell apart are not searched.
+    assert!(outcomes
+        .iter()
+        .filter(|o| o["status"] == "caught")
+        .all(|o| o.get("generated").is_none()));
+    assert!(
+        out.stdout.contains("Missed on generated data (3)"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("Likely equivalent ("), "{}", out.stdout);
+}
