@@ -179,7 +179,7 @@ fn run(
             connections: GEN_CONNECTIONS,
             progress: false,
         };
-        gen::generate(pool, suite, &cfg, &opts)
+        gen::generate(pool, &suite.root, &cfg, &opts)
             .await
             .map_err(|e| format!("generating scale {scale} failed: {e:?}"))
     })?;

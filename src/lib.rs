@@ -30,6 +30,7 @@ pub mod error;
 pub mod gen;
 pub mod history;
 pub mod http;
+pub mod input;
 pub mod metrics;
 pub mod mutate;
 pub mod notify;

@@ -143,7 +143,7 @@ async fn generate_at_scale(
     let seed = seed.unwrap_or(cfg.seed);
     let stats = crate::gen::generate(
         &db.pool,
-        suite,
+        &suite.root,
         &cfg,
         &crate::gen::GenOptions {
             scale,

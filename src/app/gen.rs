@@ -79,7 +79,7 @@ pub async fn gen(root: &Path, args: GenArgs) -> Result<i32, AppError> {
             let (pool, label) = writable_pool(Some(url), connections as u32 + 1).await?;
             let result = async {
                 clear_schemas(&pool, &label, &schemas, args.replace).await?;
-                gen::generate(&pool, &suite, &cfg, &opts)
+                gen::generate(&pool, &suite.root, &cfg, &opts)
                     .await
                     .map_err(gen_error)
             }
@@ -97,7 +97,7 @@ pub async fn gen(root: &Path, args: GenArgs) -> Result<i32, AppError> {
             .await
             .map_err(AppError::Infrastructure)?;
             let result = async {
-                let stats = gen::generate(&db.pool, &suite, &cfg, &opts)
+                let stats = gen::generate(&db.pool, &suite.root, &cfg, &opts)
                     .await
                     .map_err(gen_error)?;
                 let versus = match (&cfg.psql_equivalent, args.versus_psql) {
@@ -107,7 +107,7 @@ pub async fn gen(root: &Path, args: GenArgs) -> Result<i32, AppError> {
                         })?;
                         let target = versus_psql::PsqlTarget { psql: &psql, port };
                         Some(
-                            versus_psql::run(&target, &suite, &cfg, script, &plan)
+                            versus_psql::run(&target, &suite.root, &cfg, script, &plan)
                                 .await
                                 .map_err(AppError::Infrastructure)?,
                         )
@@ -145,7 +145,7 @@ pub(super) async fn generate_into(
         connections: default_connections(),
         progress: false,
     };
-    let stats = gen::generate(&db.pool, suite, &cfg, &opts)
+    let stats = gen::generate(&db.pool, &suite.root, &cfg, &opts)
         .await
         .map_err(gen_error)?;
     sqlx::raw_sql("VACUUM (ANALYZE)")

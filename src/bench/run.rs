@@ -47,7 +47,7 @@ pub async fn run(
             .map_err(|e| GenError::Database(crate::db::describe_error(&e).0))?;
         let stats = gen::generate(
             pool,
-            suite,
+            &suite.root,
             cfg,
             &GenOptions {
                 scale,

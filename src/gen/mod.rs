@@ -10,6 +10,7 @@
 //! runs `scale.after` (indexes, ANALYZE) and `scale.reload` (view refresh)
 //! and counts what is there.
 
+pub mod config;
 pub mod copy_binary;
 pub mod draw;
 pub mod encode;
@@ -23,11 +24,12 @@ pub mod versus_psql;
 
 use crate::db::setup::{self, SetupError};
 use crate::error::InputError;
-use crate::suite::{ScaleConfig, Suite};
+pub use config::ScaleConfig;
 use indicatif::{ProgressBar, ProgressStyle};
 use plan::Plan;
 use sqlx::postgres::PgPool;
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -74,11 +76,11 @@ fn db_err(e: sqlx::Error) -> GenError {
 
 async fn run_files(
     pool: &PgPool,
-    suite: &Suite,
+    root: &Path,
     files: &[std::path::PathBuf],
 ) -> Result<(), GenError> {
     for f in files {
-        setup::run_sql_file(pool, &suite.root, f)
+        setup::run_sql_file(pool, root, f)
             .await
             .map_err(GenError::Setup)?;
     }
@@ -94,14 +96,14 @@ pub async fn targets(pool: &PgPool, model: &model::Model) -> Result<schema::Targ
 /// Generates the suite's dataset into `pool` (which must not hold it yet).
 pub async fn generate(
     pool: &PgPool,
-    suite: &Suite,
+    root: &Path,
     cfg: &ScaleConfig,
     opts: &GenOptions,
 ) -> Result<GenStats, GenError> {
     let started = Instant::now();
     let plan =
         Arc::new(Plan::new(cfg.model.clone(), opts.scale, opts.seed).map_err(GenError::Usage)?);
-    run_files(pool, suite, &cfg.before).await?;
+    run_files(pool, root, &cfg.before).await?;
     let targets = Arc::new(targets(pool, &cfg.model).await?);
     let rows_started = Instant::now();
     let bar = progress_bar(opts.progress, &plan);
@@ -109,8 +111,8 @@ pub async fn generate(
     bar.finish_and_clear();
     let rows = rows?;
     let rows_ms = rows_started.elapsed().as_secs_f64() * 1e3;
-    run_files(pool, suite, &cfg.after).await?;
-    run_files(pool, suite, &cfg.reload).await?;
+    run_files(pool, root, &cfg.after).await?;
+    run_files(pool, root, &cfg.reload).await?;
     let total_ms = started.elapsed().as_secs_f64() * 1e3;
     let relation_rows = count_relations(pool, &cfg.model).await.map_err(db_err)?;
     Ok(GenStats {

@@ -6,7 +6,7 @@
 use super::expr::{Compiler, Expr, Scope};
 use super::value::{Kind, Value};
 use crate::error::InputError;
-use crate::suite::locate::{closest, key_line, line_containing, yaml_error};
+use crate::input::locate::{closest, key_line, line_containing, yaml_error};
 use chrono::NaiveDate;
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer};
@@ -330,9 +330,9 @@ pub fn parse(text: &str, shown: &Path) -> Result<Model, Vec<InputError>> {
 
 /// Reads and validates the model at `root/file`.
 pub fn load(root: &Path, file: &Path) -> Result<Model, Vec<InputError>> {
-    let text = crate::suite::load::text::read_text(&root.join(file), file, "the data model")
+    let text = crate::input::text::read_text(&root.join(file), file, "the data model")
         .map_err(|e| vec![e])?;
-    crate::suite::load::text::check_yaml_depth(&text, file).map_err(|e| vec![e])?;
+    crate::input::text::check_yaml_depth(&text, file).map_err(|e| vec![e])?;
     parse(&text, file)
 }
 

@@ -7,7 +7,6 @@ use super::expr::{eval, Compiler, Ctx, Scope};
 use super::model::Model;
 use super::plan::Plan;
 use super::value::{Kind, Value};
-use crate::suite::Suite;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
@@ -94,8 +93,8 @@ pub fn variables(plan: &Plan, vars: &[(String, String)]) -> Result<Vec<String>, 
 /// Loads the same volume as `plan` with psql and generate_series; returns its timing.
 pub async fn run(
     target: &PsqlTarget<'_>,
-    suite: &Suite,
-    cfg: &crate::suite::ScaleConfig,
+    root: &std::path::Path,
+    cfg: &super::ScaleConfig,
     script: &Path,
     plan: &Plan,
 ) -> Result<PsqlRun, String> {
@@ -114,7 +113,7 @@ pub async fn run(
     )
     .await?;
     for f in before {
-        let path = suite.root.join(f);
+        let path = root.join(f);
         psql(target, DATABASE, &["-f".into(), path.display().to_string()]).await?;
     }
     let vars = variables(plan, &cfg.psql_vars)?;
@@ -124,7 +123,7 @@ pub async fn run(
         args.push(v);
     }
     args.push("-f".into());
-    args.push(suite.root.join(script).display().to_string());
+    args.push(root.join(script).display().to_string());
     let started = Instant::now();
     psql(target, DATABASE, &args).await?;
     let rows_ms = started.elapsed().as_secs_f64() * 1e3;

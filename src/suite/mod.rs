@@ -2,7 +2,7 @@
 
 pub mod duration;
 pub mod load;
-pub mod locate;
+pub use crate::input::locate;
 pub mod model;
 pub mod params;
 pub mod raw;

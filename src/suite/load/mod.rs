@@ -15,7 +15,7 @@ mod expect;
 mod metric_rules;
 mod param_sets;
 mod table_check;
-pub(crate) mod text;
+pub(crate) use crate::input::text;
 
 pub use config::load_config;
 
