@@ -33,6 +33,30 @@ impl Sample {
         self.tables.iter().map(Vec::len).sum()
     }
 
+    /// Removes rows `range` of table `t`, every link into `t` kept on the
+    /// row it pointed at (a link to a removed row moves to another).
+    pub fn remove_rows(&mut self, t: usize, range: std::ops::Range<usize>, d: &Domains) {
+        let before = self.tables[t].len();
+        let range = range.start.min(before)..range.end.min(before);
+        if range.is_empty() {
+            return;
+        }
+        for (ct, td) in d.tables.iter().enumerate() {
+            for (ci, dom) in td.domains.iter().enumerate() {
+                if !matches!(dom, Domain::Link { table, .. } if *table == t) {
+                    continue;
+                }
+                for row in &mut self.tables[ct] {
+                    if let Cell::Link(i) = &mut row[ci] {
+                        let j = *i % before;
+                        *i = if j >= range.end { j - range.len() } else { j };
+                    }
+                }
+            }
+        }
+        self.tables[t].drain(range);
+    }
+
     /// The dataset the loader writes: serial keys numbered by position,
     /// links resolved to the (realised) rows they point at.
     pub fn realize(&self, d: &Domains) -> Dataset {
@@ -176,5 +200,62 @@ impl proptest::strategy::Strategy for Datasets {
     ) -> proptest::strategy::NewTree<Self> {
         let sample = draw(runner.rng(), &self.0);
         Ok(super::tree::SampleTree::new(sample, self.0.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::search::domain::TableDomain;
+
+    #[test]
+    fn removing_parents_keeps_children_on_the_parents_they_had() {
+        let d = Domains {
+            tables: vec![
+                TableDomain {
+                    name: "p".into(),
+                    columns: vec!["id".into()],
+                    domains: vec![Domain::Serial { start: 1, step: 1 }],
+                },
+                TableDomain {
+                    name: "c".into(),
+                    columns: vec!["parent".into()],
+                    domains: vec![Domain::Link {
+                        table: 0,
+                        column: 0,
+                        nullable: false,
+                    }],
+                },
+            ],
+            max_rows: 10,
+        };
+        let mut s = Sample {
+            tables: vec![
+                vec![vec![Cell::Serial]; 5],
+                vec![
+                    vec![Cell::Link(4)],
+                    vec![Cell::Link(8)],
+                    vec![Cell::Link(1)],
+                ],
+            ],
+        };
+        let parent_of = |s: &Sample, d: &Domains| {
+            let r = s.realize(d);
+            r.tables[1]
+                .rows
+                .iter()
+                .map(|row| row[0].clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            parent_of(&s, &d),
+            vec![Value::Int(5), Value::Int(4), Value::Int(2)]
+        );
+        // Parents 2 and 3 (indexes 1..3) go: 5 and 4 keep their children,
+        // renumbered 3 and 2 (keys are by position).
+        s.remove_rows(0, 1..3, &d);
+        assert_eq!(s.tables[0].len(), 3);
+        assert_eq!(s.tables[1][0], vec![Cell::Link(2)]);
+        assert_eq!(s.tables[1][1], vec![Cell::Link(1)]);
     }
 }

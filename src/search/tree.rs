@@ -185,8 +185,7 @@ impl SampleTree {
                         progress,
                     };
                     let mut d = self.failing.clone();
-                    let rows = &mut d.tables[self.order[t]];
-                    rows.drain(pos..(pos + chunk).min(len));
+                    d.remove_rows(self.order[t], pos..(pos + chunk).min(len), &self.domains);
                     self.current = d;
                     return true;
                 }
