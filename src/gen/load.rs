@@ -225,6 +225,27 @@ async fn copy_part(
     Ok(written + pending)
 }
 
+/// Empties every table the model loads with one TRUNCATE (a DELETE would
+/// leave dead rows that every later reload scans); returns their indexes in
+/// load order.
+async fn truncate_loaded(
+    conn: &mut sqlx::PgConnection,
+    model: &super::model::Model,
+) -> Result<Vec<usize>, GenError> {
+    let loaded: Vec<usize> = (0..model.tables.len())
+        .filter(|&t| model.tables[t].load)
+        .collect();
+    let names: Vec<String> = loaded
+        .iter()
+        .map(|&t| quote_name(&model.tables[t].name))
+        .collect();
+    sqlx::raw_sql(&format!("TRUNCATE {}", names.join(", ")))
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    Ok(loaded)
+}
+
 /// Replaces the data of every loaded table with `plan`'s rows on one
 /// connection: one TRUNCATE of them all (a DELETE would leave dead rows that
 /// every later reload scans), then one COPY per table in load order. For
@@ -235,17 +256,7 @@ pub async fn replace(
     plan: &Plan,
     targets: &Targets,
 ) -> Result<u64, GenError> {
-    let loaded: Vec<usize> = (0..plan.model.tables.len())
-        .filter(|&t| plan.model.tables[t].load)
-        .collect();
-    let names: Vec<String> = loaded
-        .iter()
-        .map(|&t| quote_name(&plan.model.tables[t].name))
-        .collect();
-    sqlx::raw_sql(&format!("TRUNCATE {}", names.join(", ")))
-        .execute(&mut *conn)
-        .await
-        .map_err(db_err)?;
+    let loaded = truncate_loaded(conn, &plan.model).await?;
     let mut written = 0;
     for &ti in &loaded {
         let cols = columns_of(plan, targets, ti);
@@ -276,17 +287,7 @@ pub async fn replace_dataset(
     targets: &Targets,
     dataset: &super::plan::Dataset,
 ) -> Result<u64, GenError> {
-    let loaded: Vec<usize> = (0..model.tables.len())
-        .filter(|&t| model.tables[t].load)
-        .collect();
-    let names: Vec<String> = loaded
-        .iter()
-        .map(|&t| quote_name(&model.tables[t].name))
-        .collect();
-    sqlx::raw_sql(&format!("TRUNCATE {}", names.join(", ")))
-        .execute(&mut *conn)
-        .await
-        .map_err(db_err)?;
+    let loaded = truncate_loaded(conn, model).await?;
     let mut written = 0;
     for (&ti, table) in loaded.iter().zip(&dataset.tables) {
         let t = &model.tables[ti];
