@@ -91,11 +91,12 @@ pub struct DiffArgs {
     pub seed: Option<u64>,
     /// Search N small datasets drawn from the data model (scale.model),
     /// aimed at the queries' constants and parameters, for one on which
-    /// base and current differ; the first is shrunk and printed as a fixture.
+    /// base and current differ; the first is shrunk and printed as a fixture
+    /// (a human report on standard output only: no --format or --output).
     #[arg(
         long,
         value_name = "N",
-        conflicts_with_all = ["scale", "database_url", "target", "timing_runs", "max_slowdown"]
+        conflicts_with_all = ["scale", "database_url", "target", "timing_runs", "max_slowdown", "formats", "output"]
     )]
     pub generated: Option<u64>,
     /// Time each side N more times alone on the server, sides alternated

@@ -154,6 +154,15 @@ fn generated_needs_a_data_model_and_a_positive_count() {
     );
     let out = diff_generated("ge", "over", &["--generated", "5", "--scale", "1"]);
     out.expect_code(2);
+    // Its report is the human one on standard output: a --format asked for
+    // would be silently missing.
+    let out = diff_generated(
+        "ge",
+        "over",
+        &["--generated", "5", "--format", "json=d.json"],
+    );
+    out.expect_code(2);
+    assert!(out.stderr.contains("--format"), "{}", out.stderr);
 }
 
 #[test]
