@@ -26,6 +26,7 @@ fn db() -> &'static Db {
     static DB: OnceLock<Db> = OnceLock::new();
     DB.get_or_init(|| {
         let server = Server::primary();
+        server.stop_when_this_process_exits();
         server.psql("create role binder login password 'binder-pw' superuser");
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()

@@ -263,6 +263,31 @@ impl Server {
         panic!("standby did not replay up to {target}");
     }
 
+    /// For a server kept in a `static`, which is never dropped: a watcher
+    /// stops it (fast shutdown) and removes its directory once this test
+    /// process has exited, so no server outlives the test binary.
+    pub fn stop_when_this_process_exits(&self) {
+        let Some(child) = &self.child else { return };
+        // The watcher runs in the background of a shell that exits at once
+        // (waited for here), so it is nobody's child but init's.
+        let script = format!(
+            "(while kill -0 {me} 2>/dev/null; do sleep 0.5; done; \
+             kill -INT {pg} 2>/dev/null; \
+             while kill -0 {pg} 2>/dev/null; do sleep 0.2; done; \
+             rm -rf '{dir}') &",
+            me = std::process::id(),
+            pg = child.id(),
+            dir = self.dir.path().display(),
+        );
+        Command::new("sh")
+            .args(["-c", &script])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("sh for the server's watcher");
+    }
+
     /// Immediate shutdown (as a crash or a failover would look to clients).
     pub fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {
