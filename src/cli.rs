@@ -99,6 +99,11 @@ pub struct DiffArgs {
         conflicts_with_all = ["scale", "database_url", "target", "timing_runs", "max_slowdown", "formats", "output"]
     )]
     pub generated: Option<u64>,
+    /// With --generated: besides each check's written parameter sets, K
+    /// sets drawn from its declared parameter types, aimed at the same
+    /// boundaries as the data (0: the written sets only).
+    #[arg(long, value_name = "K", default_value_t = 3, requires = "generated")]
+    pub param_draws: usize,
     /// Time each side N more times alone on the server, sides alternated
     /// (A B A B); plans then come from EXPLAIN ANALYZE. Default: the compared
     /// executions only (5 runs with --max-slowdown).
@@ -226,6 +231,10 @@ pub struct MutateArgs {
     /// add); one that none does is likely equivalent. --seed seeds the datasets.
     #[arg(long, value_name = "N")]
     pub generated: Option<u64>,
+    /// With --generated: besides each check's written parameter sets, K
+    /// sets drawn from its declared parameter types (0: the written sets only).
+    #[arg(long, value_name = "K", default_value_t = 3, requires = "generated")]
+    pub param_draws: usize,
 }
 
 #[derive(Debug, Args, Clone, Default)]

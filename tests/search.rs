@@ -3,7 +3,8 @@
 //! fixtures that hit no boundary). A `>` vs `>=` at a threshold no fixture
 //! hits and a LEFT vs INNER join that matters only for a parent without
 //! children are found and shrunk to a row or two; an equivalent rewrite is
-//! reported as such; the same seed gives the same counterexample.
+//! reported as such; a parameter value no written set has is drawn from
+//! the declared type; the same seed gives the same counterexample.
 
 mod common;
 
@@ -67,7 +68,8 @@ fn a_threshold_no_fixture_hits_is_found_and_shrunk_to_the_row_at_it() {
         .run();
     on_fixtures.expect_code(0);
     // ... generated data tells them apart.
-    let out = diff_generated("ge", "over", &["--generated", "100"]);
+    // (The written threshold only: a drawn one would find it elsewhere.)
+    let out = diff_generated("ge", "over", &["--generated", "100", "--param-draws", "0"]);
     out.expect_code(1);
     assert!(out.stdout.contains("over [t100]:"), "{}", out.stdout);
     // The child at the threshold and the parent it needs.
@@ -113,10 +115,45 @@ fn an_equivalent_rewrite_is_reported_as_no_difference_in_n_datasets() {
     out.expect_code(0);
     assert!(
         out.stdout
-            .contains("no difference in 40 datasets × 1 parameter sets: evidence, not proof"),
+            .contains("no difference in 40 datasets × 4 parameter sets: evidence, not proof"),
         "{}",
         out.stdout
     );
+}
+
+#[test]
+fn a_parameter_value_no_set_has_is_drawn_from_the_declared_type() {
+    // The base keeps a guard (`:threshold >= 0`) that matters only for a
+    // negative threshold; the one written set has 100. The data cannot
+    // tell the two apart ...
+    let out = diff_generated(
+        "guard",
+        "over",
+        &["--generated", "20", "--param-draws", "0"],
+    );
+    out.expect_code(0);
+    assert!(
+        out.stdout.contains("20 datasets × 1 parameter sets"),
+        "{}",
+        out.stdout
+    );
+    // ... an integer drawn next to the query's constant 0 does, and the
+    // report names the drawn value so it can be written down as a set.
+    let out = diff_generated(
+        "guard",
+        "over",
+        &["--generated", "20", "--param-draws", "5"],
+    );
+    out.expect_code(1);
+    assert!(
+        out.stdout.contains("over [drawn ") && out.stdout.contains("threshold=-1]"),
+        "{}",
+        out.stdout
+    );
+    // --param-draws belongs to --generated.
+    let out = diff_generated("guard", "over", &["--param-draws", "2"]);
+    out.expect_code(2);
+    assert!(out.stderr.contains("--generated"), "{}", out.stderr);
 }
 
 #[test]
@@ -197,8 +234,19 @@ fn mutate_generated_tells_gaps_in_the_fixtures_from_likely_equivalent_mutants() 
     // `>` -> `>=`: the same on the fixtures, a gap: the row at the threshold.
     let ge = by("replace > with >=");
     assert_eq!(ge["status"], "missed");
+    // The child sits at the threshold of the parameter set it differs on
+    // (the written 100 or a drawn one).
     let fixture = ge["generated"]["fixture"].as_str().unwrap();
-    assert!(fixture.contains("(1, 1, 100)"), "{fixture}");
+    let set = ge["differences"][0]["param_set"].as_str().unwrap();
+    let threshold = if set == "t100" {
+        "100".to_string()
+    } else {
+        set.split("threshold=").nth(1).unwrap().to_string()
+    };
+    assert!(
+        fixture.contains(&format!("(1, 1, {threshold})")),
+        "{set}: {fixture}"
+    );
     // LEFT -> INNER join: a parent without children.
     let inner = by("replace left join with join");
     assert_eq!(inner["status"], "missed");
@@ -206,6 +254,17 @@ fn mutate_generated_tells_gaps_in_the_fixtures_from_likely_equivalent_mutants() 
         .as_str()
         .unwrap()
         .contains("s.children"));
+    // :threshold -> its written value 100: the same on every dataset for
+    // the one written set; a drawn threshold tells them apart.
+    let parameter = by("replace :threshold with ('100'::int8)");
+    assert_eq!(parameter["status"], "missed");
+    assert!(
+        parameter["differences"][0]["param_set"]
+            .as_str()
+            .unwrap()
+            .starts_with("drawn "),
+        "{parameter}"
+    );
     // count(c.id) -> count(c.parent_id): parent_id is never NULL when a
     // child is there: likely equivalent, with what was tried.
     let column = by("replace c.id with c.parent_id");
@@ -218,7 +277,7 @@ fn mutate_generated_tells_gaps_in_the_fixtures_from_likely_equivalent_mutants() 
         .filter(|o| o["status"] == "caught")
         .all(|o| o.get("generated").is_none()));
     assert!(
-        out.stdout.contains("Missed on generated data (3)"),
+        out.stdout.contains("Missed on generated data (4)"),
         "{}",
         out.stdout
     );

@@ -373,6 +373,7 @@ pub(super) async fn diff(root: &Path, args: DiffArgs) -> Result<i32, AppError> {
             &units,
             n,
             args.seed,
+            args.param_draws,
             f.jobs,
             args.no_progress,
         )

@@ -86,6 +86,47 @@ impl Ground {
     }
 }
 
+/// The parameter sets drawn for one pair of a search.
+pub(super) struct Drawn<'a> {
+    pub pair: &'a diff::Pair<'a>,
+    pub sets: Vec<ParamSet>,
+}
+
+/// `k` parameter sets drawn for each pair of `units` from its check's
+/// declared types, its written sets and both texts' constants; seeded by
+/// `seed` and the check's name (every mutant of a query gets the same).
+pub(super) fn draw_params<'a>(units: &[Unit<'a>], k: usize, seed: u64) -> Vec<Drawn<'a>> {
+    let mut out: Vec<Drawn<'a>> = Vec::new();
+    for u in units {
+        if out.iter().any(|d| std::ptr::eq(d.pair, u.pair)) {
+            continue;
+        }
+        let written: Vec<ParamSet> = units
+            .iter()
+            .filter(|v| std::ptr::eq(v.pair, u.pair))
+            .map(|v| v.set.clone())
+            .collect();
+        let check = u.pair.check;
+        let mut c = Candidates::of(&check.sql, &written);
+        if let Ok(b) = &u.pair.base {
+            c.merge(Candidates::of(&b.sql, &written));
+        }
+        let seed = seed ^ crate::gen::draw::name_hash(&check.name);
+        let sets = search::params::drawn_sets(&check.types, &written, &c, k, seed);
+        out.push(Drawn { pair: u.pair, sets });
+    }
+    out
+}
+
+/// `units` followed by a unit for every drawn set.
+pub(super) fn with_drawn<'b>(units: &[Unit<'b>], drawn: &'b [Drawn<'b>]) -> Vec<Unit<'b>> {
+    let mut all = units.to_vec();
+    for d in drawn {
+        all.extend(d.sets.iter().map(|set| Unit { pair: d.pair, set }));
+    }
+    all
+}
+
 /// A progress bar over `n` datasets on standard error (hidden when it is
 /// not a terminal or with --no-progress).
 pub(super) fn progress_bar(n: u64, no_progress: bool, what: &str) -> indicatif::ProgressBar {
@@ -128,6 +169,7 @@ pub(super) async fn diff_generated(
     units: &[Unit<'_>],
     n: u64,
     seed: Option<u64>,
+    param_draws: usize,
     jobs: usize,
     no_progress: bool,
 ) -> Result<i32, AppError> {
@@ -148,9 +190,11 @@ pub(super) async fn diff_generated(
     let result = async {
         let ground = Ground::read(suite, &db).await?;
         let seed = seed.unwrap_or(ground.cfg.seed);
+        let drawn = draw_params(units, param_draws, seed);
+        let units = with_drawn(units, &drawn);
         let mut texts: Vec<&str> = Vec::new();
         let mut sets: Vec<ParamSet> = Vec::new();
-        for u in units {
+        for u in &units {
             texts.push(&u.pair.check.sql);
             if let Ok(b) = &u.pair.base {
                 texts.push(&b.sql);
@@ -161,7 +205,7 @@ pub(super) async fn diff_generated(
         let lab = ground.lab(suite, &db, jobs);
         let bar = progress_bar(n, no_progress, "search");
         let outcome = lab
-            .search(domains, units, n, seed, &|done| bar.set_position(done))
+            .search(domains, &units, n, seed, &|done| bar.set_position(done))
             .await;
         bar.finish_and_clear();
         outcome.map_err(|e| {

@@ -137,11 +137,32 @@ fn looks_like_dates(pool: &[Value]) -> bool {
         })
 }
 
-/// The query's boundaries that a column written as `enc` can hold.
+/// A number's value, None for any other kind.
+fn number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Int(i) => Some(*i as f64),
+        Value::Float(f) => Some(*f),
+        _ => None,
+    }
+}
+
+/// Whether the model gave a column only numbers >= 0 at volume: a negative
+/// boundary is then outside its domain (the `-1` next to a threshold `0`
+/// in an amount or a count the model never makes negative). False when
+/// the column held no number.
+fn never_negative(pool: &[Value]) -> bool {
+    let mut numbers = pool.iter().filter_map(number).peekable();
+    numbers.peek().is_some() && numbers.all(|n| n >= 0.0)
+}
+
+/// The query's boundaries that a column written as `enc` can hold; no
+/// negative number in a column the model never makes negative.
 fn boundary(c: &Candidates, enc: Enc, pool: &[Value]) -> Vec<Value> {
+    let non_negative = never_negative(pool);
+    let inside = |v: &Value| !(non_negative && number(v).is_some_and(|n| n < 0.0));
     let ints = || c.integers.iter().map(|&i| Value::Int(i));
     match enc {
-        Enc::Int2 | Enc::Int4 | Enc::Int8 => ints().collect(),
+        Enc::Int2 | Enc::Int4 | Enc::Int8 => ints().filter(inside).collect(),
         Enc::Float4 | Enc::Float8 | Enc::Numeric(_) => ints()
             .chain(
                 c.decimals
@@ -149,6 +170,7 @@ fn boundary(c: &Candidates, enc: Enc, pool: &[Value]) -> Vec<Value> {
                     .filter_map(|d| d.parse::<f64>().ok())
                     .map(Value::Float),
             )
+            .filter(inside)
             .collect(),
         Enc::Date => c.dates.iter().map(|&d| Value::Date(d)).collect(),
         Enc::Timestamp => c
@@ -311,9 +333,13 @@ mod tests {
             panic!("{:?}", d.tables[1].domains[2]);
         };
         assert!(pool.iter().all(|v| matches!(v, Value::Int(0..=50))));
-        for b in [99, 100, 101, 0] {
+        for b in [99, 100, 101, 0, 1] {
             assert!(boundary.contains(&Value::Int(b)), "{b}: {boundary:?}");
         }
+        assert!(
+            !boundary.contains(&Value::Int(-1)),
+            "no negative amount where the model makes none: {boundary:?}"
+        );
         let Domain::Values { boundary, .. } = &d.tables[1].domains[3] else {
             panic!()
         };

@@ -9,6 +9,7 @@
 //! `domain` decides what each column may hold (pure), `sample` draws a
 //! dataset as flat rows with links by index and realises it (pure), `tree`
 //! shrinks it (pure, proptest's `ValueTree`), `fixture` prints it as INSERTs
+//! (pure), `params` draws parameter sets from a check's declared types
 //! (pure), `catalog` reads the column types (IO), `run` loads, compares
 //! through `crate::diff` and drives proptest (IO).
 
@@ -16,6 +17,7 @@ pub mod candidates;
 pub mod catalog;
 pub mod domain;
 pub mod fixture;
+pub mod params;
 pub mod report;
 pub mod run;
 pub mod sample;

@@ -8,7 +8,7 @@
 //! search replaces the model's tables in the same cluster.
 
 use super::execute::{prepare, Group};
-use crate::app::search::{progress_bar, Ground};
+use crate::app::search::{draw_params, progress_bar, with_drawn, Ground};
 use crate::db::Database;
 use crate::diff;
 use crate::error::AppError;
@@ -24,6 +24,7 @@ pub(super) async fn search(
     outcomes: &mut [Outcome],
     n: u64,
     seed: Option<u64>,
+    param_draws: usize,
     jobs: usize,
     no_progress: bool,
 ) -> Result<(), AppError> {
@@ -62,7 +63,9 @@ pub(super) async fn search(
             .iter()
             .map(|c| diff::pair(c, original, shown.clone(), false))
             .collect();
-        let units: Vec<diff::Unit> = pairs.iter().flat_map(|p| p.units()).collect();
+        let written: Vec<diff::Unit> = pairs.iter().flat_map(|p| p.units()).collect();
+        let drawn = draw_params(&written, param_draws, seed);
+        let units = with_drawn(&written, &drawn);
         let sets: Vec<_> = units.iter().map(|u| u.set.clone()).collect();
         let domains = ground.domains([original.as_str(), o.mutant.sql.as_str()], &sets);
         let done_before = k as u64 * n;

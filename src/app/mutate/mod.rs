@@ -341,6 +341,7 @@ async fn with_database(
             &mut outcomes,
             n,
             args.seed,
+            args.param_draws,
             opts.jobs,
             args.no_progress,
         )
