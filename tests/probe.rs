@@ -230,7 +230,7 @@ fn the_reference_api_passes_and_every_defect_fails_on_its_own_route() {
         .iter()
         .filter(|u| u["kind"] == "endpoint")
         .collect();
-    assert_eq!(endpoints.len(), 96, "one unit per check and parameter set");
+    assert_eq!(endpoints.len(), 100, "one unit per check and parameter set");
     for u in &endpoints {
         assert_eq!(u["verdict"], "pass", "{u:#}");
         assert_eq!(outcome(u, "rows")["status"], "pass", "{u:#}");
