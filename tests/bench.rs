@@ -579,6 +579,37 @@ fn bench_measures_an_existing_database_as_it_is_read_only() {
     }
     assert_eq!(checksum(&server), before, "the bench wrote to the database");
 
+    // An existing database needs no data model: a suite without `scale:`
+    // measures it the same way, with no volume to place it on.
+    let bare = analytics_copy();
+    let config = std::fs::read_to_string(bare.path().join("assay.yaml")).unwrap();
+    let start = config.find("\nscale:").unwrap();
+    let end = config.find("\nbench:").unwrap();
+    std::fs::write(
+        bare.path().join("assay.yaml"),
+        format!("{}{}", &config[..start], &config[end..]),
+    )
+    .unwrap();
+    std::fs::remove_file(bare.path().join("model.yaml")).unwrap();
+    let out = Assay::new(bare.path())
+        .args(["bench", "--database-url", &url, "--filter", "kpi_cards"])
+        .args(["--runs", "2", "--no-progress", "--format", "json"])
+        .run();
+    out.expect_code(0);
+    let json: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(json["scales"].as_array().unwrap().len(), 1, "{json}");
+    assert!(!results(&json).is_empty());
+    for r in results(&json) {
+        assert_eq!(r["verdict"], "pass", "{r}");
+    }
+    assert_eq!(checksum(&server), before, "the bench wrote to the database");
+    // Generated scales do need one, and say where it goes.
+    let out = Assay::new(bare.path())
+        .args(["bench", "--scale", "1", "--no-progress"])
+        .run();
+    out.expect_code(2);
+    assert!(out.stderr.contains("scale"), "{}", out.stderr);
+
     // Generating and saving baselines make no sense there.
     let out = Assay::new(repo())
         .args(["bench", "--database-url", &url, "--scale", "1"])
