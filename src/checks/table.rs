@@ -226,10 +226,11 @@ pub fn measured_value<'a>(
 /// `assay_dimension` (e.g. `sum(count(*)) over (partition by assay_day)`).
 ///
 /// Validating a day costs a regular expression and a dozen casts, too much
-/// for every row of a large table (8.5 s at 1.5M rows, materialising them
-/// all): the latest day is found among the distinct day texts, and rows are
-/// first narrowed by comparing day texts, which for valid `YYYY-MM-DD` days
-/// orders as the dates do, so only the window's rows are validated.
+/// for every row of a table (8.5 s at 1.5M rows when every row was
+/// materialised and validated; still 100 ms of every metric's 16k fixture
+/// rows when the rows of the window were): each distinct day text is
+/// validated once, the window's day texts are kept, and rows are matched to
+/// them by their day text (a hash join), so no row is validated at all.
 pub fn series_statement(
     check: &TableCheck,
     sql: &str,
@@ -237,10 +238,6 @@ pub fn series_statement(
     series: &SeriesSpec,
 ) -> String {
     let day_text = format!("substr(({})::text, 1, 10)", series.day);
-    let day = format!(
-        "case when {} then {day_text}::date end",
-        valid_date_sql(&day_text)
-    );
     let distinct_day = format!(
         "case when {} then assay_text::date end",
         valid_date_sql("assay_text")
@@ -254,14 +251,17 @@ pub fn series_statement(
     let filter = filter.map(|f| format!(" where {f}")).unwrap_or_default();
     format!(
         "with assay_days as (\n\
-         \x20 select distinct {day_text} as assay_text from {table}{filter}\n\
-         ), assay_last as (select max({distinct_day}) as last_day from assay_days),\n\
-         assay_rows as (\n\
-         \x20 select *, {day_text} as assay_text, {day} as assay_day, {dim} as assay_dimension from {table}{filter}\n\
+         \x20 select assay_text, {distinct_day} as assay_day\n\
+         \x20 from (select distinct {day_text} as assay_text from {table}{filter}) as assay_texts\n\
+         ), assay_window as (\n\
+         \x20 select assay_text, assay_day from assay_days\n\
+         \x20 where assay_day > (select max(assay_day) from assay_days) - {days}\n\
+         ), assay_rows as (\n\
+         \x20 select assay_t.*, assay_window.assay_text, assay_window.assay_day, {dim} as assay_dimension\n\
+         \x20 from {table} as assay_t join assay_window on {day_text} = assay_window.assay_text{filter}\n\
          )\n\
          select assay_day::text, assay_dimension, (({sql}))::text\n\
-         from assay_rows, assay_last\n\
-         where assay_text > to_char(last_day - {days}, 'YYYY-MM-DD') and assay_day > last_day - {days}\n\
+         from assay_rows\n\
          group by assay_day, assay_dimension\n\
          order by assay_day, assay_dimension"
     )
