@@ -131,7 +131,8 @@ pub struct Outcome {
 pub struct Generated {
     /// Datasets loaded and compared on.
     pub datasets: u64,
-    /// Units (check × parameter set) compared on each.
+    /// Units (check × parameter set) compared on each: the written sets
+    /// and the ones drawn from the declared types (`--param-draws`).
     pub param_sets: usize,
     pub seed: u64,
     /// The shrunk dataset that tells the mutant apart, as SQL INSERTs: the
