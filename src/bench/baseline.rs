@@ -275,7 +275,7 @@ mod tests {
 
     fn entry(p95: f64, f: Fingerprint) -> BaselineEntry {
         BaselineEntry {
-            param_set: "platform=meta".into(),
+            param_set: "channel=web".into(),
             scale: 10.0,
             judged_ms: p95,
             p50_ms: None,
@@ -291,7 +291,7 @@ mod tests {
         e.p50_ms = Some(8.0);
         // A maximum 10× the baseline's with a median (0.8 × 100 = 80 ms)
         // 10× the baseline median: slower, judged on the medians.
-        let m = measurement("platform=meta", 10.0, 100.0, Some(f.clone()));
+        let m = measurement("channel=web", 10.0, 100.0, Some(f.clone()));
         assert_eq!(
             compare(Some(&e), &m, 1.5, 5.0),
             BaselineStatus::Slower {
@@ -300,7 +300,7 @@ mod tests {
             }
         );
         // One spike: the maximum is 30× the baseline's, the median is not.
-        let mut spiky = measurement("platform=meta", 10.0, 300.0, Some(f));
+        let mut spiky = measurement("channel=web", 10.0, 300.0, Some(f));
         spiky.p50_ms = 9.0;
         assert_eq!(
             compare(Some(&e), &spiky, 1.5, 5.0),
@@ -320,14 +320,13 @@ mod tests {
         let seq = fp("events", "Seq Scan", &["Hash Join (Inner)"]);
         let idx = fp("events", "Index Scan using x", &["Hash Join (Inner)"]);
         let e = entry(10.0, idx.clone());
-        let m =
-            |p95: f64, f: &Fingerprint| measurement("platform=meta", 10.0, p95, Some(f.clone()));
+        let m = |p95: f64, f: &Fingerprint| measurement("channel=web", 10.0, p95, Some(f.clone()));
 
         assert_eq!(compare(None, &m(10.0, &idx), 1.5, 5.0), BaselineStatus::New);
         let mut failed = m(10.0, &idx);
         failed.error = Some("timeout".into());
         assert_eq!(compare(Some(&e), &failed, 1.5, 5.0), BaselineStatus::New);
-        let unplanned = measurement("platform=meta", 10.0, 10.0, None);
+        let unplanned = measurement("channel=web", 10.0, 10.0, None);
         assert_eq!(compare(Some(&e), &unplanned, 1.5, 5.0), BaselineStatus::New);
 
         assert_eq!(
@@ -367,7 +366,7 @@ mod tests {
     fn zero_baseline_gives_a_finite_ratio() {
         let f = fp("t", "Seq Scan", &[]);
         let e = entry(0.0, f.clone());
-        let m = measurement("platform=meta", 10.0, 20.0, Some(f));
+        let m = measurement("channel=web", 10.0, 20.0, Some(f));
         match compare(Some(&e), &m, 1.5, 5.0) {
             BaselineStatus::Slower { ratio, .. } => assert_eq!(ratio, 20_000.0),
             other => panic!("{other:?}"),
@@ -380,10 +379,10 @@ mod tests {
             check: "kpi_cards".into(),
             entries: vec![entry(1.0, Fingerprint::default())],
         };
-        assert!(b.entry("platform=meta", 10.0).is_some());
-        assert!(b.entry("platform=meta", 10.0 + 1e-12).is_some());
-        assert!(b.entry("platform=meta", 10.1).is_none());
-        assert!(b.entry("platform=google", 10.0).is_none());
+        assert!(b.entry("channel=web", 10.0).is_some());
+        assert!(b.entry("channel=web", 10.0 + 1e-12).is_some());
+        assert!(b.entry("channel=web", 10.1).is_none());
+        assert!(b.entry("channel=store", 10.0).is_none());
     }
 
     #[test]
@@ -396,7 +395,7 @@ mod tests {
         let idx = fp("events", "Index Scan using events_date_idx", &[]);
         let a10 = measurement("window=7", 10.0, 12.3456, Some(seq.clone()));
         let a1 = measurement("window=7", 1.0, 2.0, Some(seq.clone()));
-        let b1 = measurement("platform=meta,window=1", 1.0, 3.0, Some(idx.clone()));
+        let b1 = measurement("channel=web,window=1", 1.0, 3.0, Some(idx.clone()));
         let mut broken = measurement("window=30", 1.0, 1.0, Some(seq.clone()));
         broken.error = Some("boom".into());
         let unplanned = measurement("window=90", 1.0, 1.0, None);
@@ -424,7 +423,7 @@ mod tests {
         assert_eq!(
             keys,
             [
-                ("platform=meta,window=1", 1.0),
+                ("channel=web,window=1", 1.0),
                 ("window=7", 1.0),
                 ("window=7", 10.0)
             ]

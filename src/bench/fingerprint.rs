@@ -322,8 +322,8 @@ mod tests {
                                                     "Node Type": "BitmapOr",
                                                     "Parent Relationship": "Outer",
                                                     "Plans": [
-                                                        {"Node Type": "Bitmap Index Scan", "Index Name": "roi_platform_idx"},
-                                                        {"Node Type": "Bitmap Index Scan", "Index Name": "roi_date_idx"}
+                                                        {"Node Type": "Bitmap Index Scan", "Index Name": "rollup_region_idx"},
+                                                        {"Node Type": "Bitmap Index Scan", "Index Name": "rollup_day_idx"}
                                                     ]
                                                 }]
                                             },
@@ -372,7 +372,7 @@ mod tests {
         assert_eq!(rel("dim_date"), ["Index Only Scan using dim_date_pkey"]);
         assert_eq!(
             rel("daily_rollup"),
-            ["Bitmap Heap Scan using roi_date_idx+roi_platform_idx"]
+            ["Bitmap Heap Scan using rollup_day_idx+rollup_region_idx"]
         );
         assert_eq!(rel("dim_account"), ["Index Scan using dim_account_pkey"]);
         assert_eq!(fp.joins, ["Hash Join (Inner)", "Nested Loop (Left)"]);
@@ -383,7 +383,7 @@ mod tests {
         let fp = fingerprint(&plan());
         assert_eq!(
             fp.to_string(),
-            "daily_rollup: Bitmap Heap Scan using roi_date_idx+roi_platform_idx; \
+            "daily_rollup: Bitmap Heap Scan using rollup_day_idx+rollup_region_idx; \
              dim_account: Index Scan using dim_account_pkey; \
              dim_date: Index Only Scan using dim_date_pkey; \
              events: Parallel Seq Scan \

@@ -92,7 +92,7 @@ mod tests {
 
     #[test]
     fn linear_series_crosses_the_budget() {
-        // 2 ms + 100 ms per million leads; 15k leads per scale.
+        // 2 ms + 100 ms per million rows; 15k rows per scale.
         let pts = [(15_000, 3.5), (150_000, 17.0), (1_500_000, 152.0)];
         let f = fit(&pts, 2000.0, 15_000.0).unwrap();
         assert_eq!(f.points, 3);
@@ -140,18 +140,18 @@ mod tests {
     }
 
     #[test]
-    fn shrinking_or_zero_lead_series() {
+    fn shrinking_or_zero_volume_series() {
         let f = fit(&[(0, 9.0), (1000, 5.0), (2000, 1.0)], 10.0, 1000.0).unwrap();
         assert!(f.ms_per_million_rows < 0.0);
         assert_eq!(f.volume_at_budget, None);
-        // Only two points have leads > 0: the exponent uses those.
+        // Only two points have a volume > 0: the exponent uses those.
         assert!(f.growth_exponent.unwrap() < 0.0);
         let one_positive = fit(&[(0, 1.0), (1000, 1.0)], 10.0, 1000.0).unwrap();
         assert_eq!(one_positive.growth_exponent, None);
     }
 
-    /// 2 to 6 distinct lead counts, multiples of 10k up to 100M.
-    fn lead_counts() -> impl Strategy<Value = Vec<u64>> {
+    /// 2 to 6 distinct volumes (row counts), multiples of 10k up to 100M.
+    fn volume_sets() -> impl Strategy<Value = Vec<u64>> {
         proptest::collection::btree_set(1u64..10_000, 2..=6)
             .prop_map(|s| s.into_iter().map(|k| k * 10_000).collect())
     }
@@ -159,14 +159,14 @@ mod tests {
     proptest! {
         #[test]
         fn exact_line_is_recovered(
-            leads in lead_counts(),
+            volumes in volume_sets(),
             intercept in 0.0f64..1000.0,
             slope in 0.01f64..1000.0,
             budget in 0.0f64..200_000.0,
             per_scale in 1_000.0f64..1e6,
         ) {
             let line = |l: f64| intercept + slope * l / 1e6;
-            let pts: Vec<(u64, f64)> = leads.iter().map(|&l| (l, line(l as f64))).collect();
+            let pts: Vec<(u64, f64)> = volumes.iter().map(|&l| (l, line(l as f64))).collect();
             let f = fit(&pts, budget, per_scale).unwrap();
             prop_assert!(close(f.ms_per_million_rows, slope, 1e-6), "{:?}", f);
             prop_assert!(close(f.intercept_ms, intercept, 1e-6), "{:?}", f);
@@ -185,11 +185,11 @@ mod tests {
 
         #[test]
         fn flat_series_never_crosses(
-            leads in lead_counts(),
+            volumes in volume_sets(),
             p95 in 0.01f64..100_000.0,
             budget in 0.0f64..200_000.0,
         ) {
-            let pts: Vec<(u64, f64)> = leads.iter().map(|&l| (l, p95)).collect();
+            let pts: Vec<(u64, f64)> = volumes.iter().map(|&l| (l, p95)).collect();
             let f = fit(&pts, budget, 15_000.0).unwrap();
             prop_assert_eq!(f.volume_at_budget, None);
             prop_assert_eq!(f.scale_at_budget, None);

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Fingerprint {
     /// Relation name → access methods seen on it (`Seq Scan`,
-    /// `Index Scan using events_created_date_txt_idx`, `Bitmap Heap Scan`, ...).
+    /// `Index Scan using orders_ordered_on_idx`, `Bitmap Heap Scan`, ...).
     pub relations: BTreeMap<String, BTreeSet<String>>,
     /// Join nodes in plan order, e.g. `Hash Join (Inner)`, `Nested Loop (Left)`.
     pub joins: Vec<String>,

@@ -42,7 +42,7 @@ mod tests {
     fn m(p95: f64, budget: f64) -> Measurement {
         Measurement {
             check: "kpi_cards".into(),
-            param_set: "platform=meta".into(),
+            param_set: "channel=web".into(),
             params: BTreeMap::new(),
             scale: 1.0,
             volume: 15_000,

@@ -202,12 +202,12 @@ mod tests {
             row_checks: vec![
                 RowCheck {
                     name: "positive".into(),
-                    predicate: "leads > 0".into(),
+                    predicate: "orders > 0".into(),
                     scope: scope(None, None),
                 },
                 RowCheck {
                     name: "prod_only".into(),
-                    predicate: "spend >= 0".into(),
+                    predicate: "amount >= 0".into(),
                     scope: scope(None, Some(vec![Environment::Production])),
                 },
             ],
@@ -219,11 +219,11 @@ mod tests {
                 },
                 AggregateCheck {
                     name: "fixtures_only".into(),
-                    predicate: "sum(leads) = 3".into(),
+                    predicate: "sum(orders) = 3".into(),
                     scope: scope(Some(Severity::Warn), Some(vec![Environment::Fixtures])),
                 },
             ],
-            order_by: Some("leads desc".into()),
+            order_by: Some("orders desc".into()),
             ..Default::default()
         }
     }
@@ -271,10 +271,10 @@ mod tests {
         // NULL is a violation (`is not true`); samples are ordinals, at most 3.
         assert_eq!(
             row.select,
-            "(select count(*) from src where (leads > 0) is not true), \
-             (select coalesce(array_agg(o), '{}') from (select __assay_ord o from src where (leads > 0) is not true order by 1 limit 3) s)"
+            "(select count(*) from src where (orders > 0) is not true), \
+             (select coalesce(array_agg(o), '{}') from (select __assay_ord o from src where (orders > 0) is not true order by 1 limit 3) s)"
         );
-        assert_eq!(row.describe, "rows where `leads > 0` is not true");
+        assert_eq!(row.describe, "rows where `orders > 0` is not true");
         let agg = &items[1];
         // NULL is not true: `case when NULL` takes the else branch.
         assert_eq!(
@@ -286,7 +286,7 @@ mod tests {
         assert!(
             order
                 .select
-                .contains("rank() over (order by leads desc) rnk"),
+                .contains("rank() over (order by orders desc) rnk"),
             "{}",
             order.select
         );
@@ -302,7 +302,7 @@ mod tests {
         );
         assert_eq!(
             order.describe,
-            "rows out of the declared order `leads desc`"
+            "rows out of the declared order `orders desc`"
         );
     }
 
@@ -387,7 +387,7 @@ mod tests {
     #[test]
     fn statement_shape_quotes_names_and_selects_each_item() {
         let out = output(
-            &[("leads", "int8"), ("we\"ird Name", "text")],
+            &[("orders", "int8"), ("we\"ird Name", "text")],
             vec![vec![int(1), text("a")]],
         );
         let (items, _) = super::items(&expect(), Severity::Error, Environment::Production, 2);
@@ -395,8 +395,8 @@ mod tests {
         assert_eq!(
             sql,
             format!(
-                "with src as (select \"leads\", \"we\"\"ird Name\", __assay_ord from jsonb_to_recordset($1::jsonb) as t(\"leads\" int8, \"we\"\"ird Name\" text, __assay_ord int8)),\n \
-                 out as (select \"leads\", \"we\"\"ird Name\" from src)\nselect {},\n {}",
+                "with src as (select \"orders\", \"we\"\"ird Name\", __assay_ord from jsonb_to_recordset($1::jsonb) as t(\"orders\" int8, \"we\"\"ird Name\" text, __assay_ord int8)),\n \
+                 out as (select \"orders\", \"we\"\"ird Name\" from src)\nselect {},\n {}",
                 items[0].select, items[1].select
             )
         );
@@ -441,7 +441,7 @@ mod tests {
 
     fn sample_output() -> QueryOutput {
         output(
-            &[("campaign", "text"), ("leads", "int8")],
+            &[("customer", "text"), ("orders", "int8")],
             vec![
                 vec![text("a"), int(1)],
                 vec![text("b"), int(0)],
@@ -465,10 +465,13 @@ mod tests {
         assert_eq!(v[0].status, Status::Fail);
         assert_eq!(v[0].kind, "row_check");
         assert_eq!(v[0].name, "positive");
-        assert_eq!(v[0].message, "2 rows where `leads > 0` is not true");
+        assert_eq!(v[0].message, "2 rows where `orders > 0` is not true");
         assert_eq!(
             v[0].details,
-            vec!["row 2: campaign=b leads=0", "row 3: campaign=c leads=NULL"]
+            vec![
+                "row 2: customer=b orders=0",
+                "row 3: customer=c orders=NULL"
+            ]
         );
 
         assert_eq!(v[1].status, Status::Pass);
@@ -478,23 +481,26 @@ mod tests {
 
         // An aggregate has no count to show: the description alone.
         assert_eq!(v[2].status, Status::Fail);
-        assert_eq!(v[2].message, "`sum(leads) = 3` is not true over the output");
+        assert_eq!(
+            v[2].message,
+            "`sum(orders) = 3` is not true over the output"
+        );
         assert!(v[2].details.is_empty());
 
         assert_eq!(v[3].status, Status::Fail);
         assert_eq!(v[3].kind, "order_by");
         assert_eq!(
             v[3].message,
-            "1 rows out of the declared order `leads desc`"
+            "1 rows out of the declared order `orders desc`"
         );
-        assert_eq!(v[3].details, vec!["row 1: campaign=a leads=1"]);
+        assert_eq!(v[3].details, vec!["row 1: customer=a orders=1"]);
     }
 
     #[test]
     fn interpret_ignores_sample_ordinals_outside_the_output() {
         let (items, _) = super::items(&expect(), Severity::Error, Environment::Fixtures, 5);
         let v = interpret(&sample_output(), &items[..1], &[(4, vec![0, 7])]);
-        assert_eq!(v[0].message, "4 rows where `leads > 0` is not true");
-        assert_eq!(v[0].details, vec!["row 1: campaign=a leads=1"]);
+        assert_eq!(v[0].message, "4 rows where `orders > 0` is not true");
+        assert_eq!(v[0].details, vec!["row 1: customer=a orders=1"]);
     }
 }

@@ -183,13 +183,13 @@ mod tests {
     }
 
     fn scalar_rule(tol: f64) -> Reconcile {
-        reconcile(CompareKind::Scalar, Some("leads"), &[], tol)
+        reconcile(CompareKind::Scalar, Some("orders"), &[], tol)
     }
 
-    fn kpi(leads: Cell) -> QueryOutput {
+    fn kpi(orders: Cell) -> QueryOutput {
         output(
-            &[("spend", "numeric"), ("leads", "int8")],
-            vec![vec![num("1.5"), leads]],
+            &[("amount", "numeric"), ("orders", "int8")],
+            vec![vec![num("1.5"), orders]],
         )
     }
 
@@ -209,7 +209,7 @@ mod tests {
         assert_eq!(o.kind, "reconcile");
         assert_eq!(o.name, "matches");
         assert_eq!(o.severity, Severity::Warn);
-        assert_eq!(o.message, "leads = 42");
+        assert_eq!(o.message, "orders = 42");
         // Types may differ: 42 (int8) is 42.000 (numeric); NULL is NULL.
         let o = compare(
             &scalar_rule(0.0),
@@ -225,7 +225,7 @@ mod tests {
             &one_value(Cell::Null),
         );
         assert_eq!(o.status, Status::Pass);
-        assert_eq!(o.message, "leads = NULL");
+        assert_eq!(o.message, "orders = NULL");
     }
 
     #[test]
@@ -239,7 +239,7 @@ mod tests {
         assert_eq!(o.status, Status::Fail);
         assert_eq!(
             o.message,
-            "leads = 42, verification says 40 (tolerance 0.5)"
+            "orders = 42, verification says 40 (tolerance 0.5)"
         );
         let o = compare(
             &scalar_rule(0.0),
@@ -248,7 +248,10 @@ mod tests {
             &one_value(int(0)),
         );
         assert_eq!(o.status, Status::Fail);
-        assert_eq!(o.message, "leads = NULL, verification says 0 (tolerance 0)");
+        assert_eq!(
+            o.message,
+            "orders = NULL, verification says 0 (tolerance 0)"
+        );
     }
 
     #[test]
@@ -279,7 +282,7 @@ mod tests {
 
     #[test]
     fn scalar_compares_the_first_row_only() {
-        let out = output(&[("leads", "int8")], vec![vec![int(7)], vec![int(8)]]);
+        let out = output(&[("orders", "int8")], vec![vec![int(7)], vec![int(8)]]);
         let o = compare(&scalar_rule(0.0), Severity::Error, &out, &one_value(int(7)));
         assert_eq!(o.status, Status::Pass);
         let o = compare(&scalar_rule(0.0), Severity::Error, &out, &one_value(int(8)));
@@ -288,18 +291,18 @@ mod tests {
 
     #[test]
     fn scalar_missing_column_fails_listing_the_columns() {
-        let rule = reconcile(CompareKind::Scalar, Some("lead"), &[], 0.0);
+        let rule = reconcile(CompareKind::Scalar, Some("order"), &[], 0.0);
         let o = compare(&rule, Severity::Error, &kpi(int(1)), &one_value(int(1)));
         assert_eq!(o.status, Status::Fail);
         assert_eq!(
             o.message,
-            "no column `lead` in the output (columns: spend, leads)"
+            "no column `order` in the output (columns: amount, orders)"
         );
     }
 
     #[test]
     fn scalar_empty_output_fails() {
-        let empty = output(&[("spend", "numeric"), ("leads", "int8")], vec![]);
+        let empty = output(&[("amount", "numeric"), ("orders", "int8")], vec![]);
         let o = compare(
             &scalar_rule(0.0),
             Severity::Error,
@@ -335,9 +338,9 @@ mod tests {
         );
     }
 
-    fn campaigns(rows: &[(&str, Cell)]) -> QueryOutput {
+    fn customers(rows: &[(&str, Cell)]) -> QueryOutput {
         output(
-            &[("campaign", "text"), ("leads", "int8"), ("note", "text")],
+            &[("customer", "text"), ("orders", "int8"), ("note", "text")],
             rows.iter()
                 .map(|(c, l)| vec![text(c), l.clone(), text("ignored")])
                 .collect(),
@@ -347,27 +350,27 @@ mod tests {
     fn verification(rows: &[(&str, Cell)]) -> QueryOutput {
         // Other column order and types than the output.
         output(
-            &[("leads", "numeric"), ("campaign", "varchar")],
+            &[("orders", "numeric"), ("customer", "varchar")],
             rows.iter().map(|(c, l)| vec![l.clone(), text(c)]).collect(),
         )
     }
 
     fn rows_rule(tol: f64) -> Reconcile {
-        reconcile(CompareKind::Rows, None, &["campaign", "leads"], tol)
+        reconcile(CompareKind::Rows, None, &["customer", "orders"], tol)
     }
 
     #[test]
     fn rows_match_as_a_multiset_in_any_order() {
-        let out = campaigns(&[("c1", int(10)), ("c2", Cell::Null), ("c1", int(10))]);
+        let out = customers(&[("c1", int(10)), ("c2", Cell::Null), ("c1", int(10))]);
         let ver = verification(&[("c2", Cell::Null), ("c1", num("10.0")), ("c1", int(10))]);
         let o = compare(&rows_rule(0.0), Severity::Error, &out, &ver);
         assert_eq!(o.status, Status::Pass, "{o:?}");
-        assert_eq!(o.message, "3 rows match on campaign, leads");
+        assert_eq!(o.message, "3 rows match on customer, orders");
     }
 
     #[test]
     fn rows_within_tolerance_match() {
-        let out = campaigns(&[("c1", num("10.5"))]);
+        let out = customers(&[("c1", num("10.5"))]);
         let ver = verification(&[("c1", int(10))]);
         assert_eq!(
             compare(&rows_rule(0.5), Severity::Error, &out, &ver).status,
@@ -382,20 +385,20 @@ mod tests {
     #[test]
     fn rows_that_differ_fail_with_counts_and_samples() {
         // c1 twice in the output, once in the verification; c3 only in the verification.
-        let out = campaigns(&[("c1", int(10)), ("c2", int(5)), ("c1", int(10))]);
+        let out = customers(&[("c1", int(10)), ("c2", int(5)), ("c1", int(10))]);
         let ver = verification(&[("c2", int(5)), ("c1", int(10)), ("c3", int(1))]);
         let o = compare(&rows_rule(0.0), Severity::Error, &out, &ver);
         assert_eq!(o.status, Status::Fail);
         assert_eq!(
             o.message,
-            "rows differ from the verification query on campaign, leads \
+            "rows differ from the verification query on customer, orders \
              (2 rows match, 1 only in the output, 1 only in the verification)"
         );
         assert_eq!(
             o.details,
             vec![
-                "output only       campaign=c1 leads=10",
-                "verification only campaign=c3 leads=1",
+                "output only       customer=c1 orders=10",
+                "verification only customer=c3 orders=1",
             ]
         );
     }
@@ -407,7 +410,7 @@ mod tests {
         let o = compare(
             &rows_rule(0.0),
             Severity::Error,
-            &campaigns(&extra),
+            &customers(&extra),
             &verification(&[]),
         );
         assert_eq!(o.status, Status::Fail);
@@ -418,13 +421,13 @@ mod tests {
             o.message
         );
         assert_eq!(o.details.len(), 5);
-        assert_eq!(o.details[0], "output only       campaign=x0 leads=0");
+        assert_eq!(o.details[0], "output only       customer=x0 orders=0");
     }
 
     #[test]
     fn rows_missing_column_names_the_side() {
-        let rule = reconcile(CompareKind::Rows, None, &["campaign", "spend"], 0.0);
-        let out = campaigns(&[("c1", int(1))]);
+        let rule = reconcile(CompareKind::Rows, None, &["customer", "amount"], 0.0);
+        let out = customers(&[("c1", int(1))]);
         let o = compare(
             &rule,
             Severity::Error,
@@ -434,9 +437,9 @@ mod tests {
         assert_eq!(o.status, Status::Fail);
         assert_eq!(
             o.message,
-            "output: no column `spend` (columns: campaign, leads, note)"
+            "output: no column `amount` (columns: customer, orders, note)"
         );
-        let rule = reconcile(CompareKind::Rows, None, &["campaign", "note"], 0.0);
+        let rule = reconcile(CompareKind::Rows, None, &["customer", "note"], 0.0);
         let o = compare(
             &rule,
             Severity::Error,
@@ -446,7 +449,7 @@ mod tests {
         assert_eq!(o.status, Status::Fail);
         assert_eq!(
             o.message,
-            "verification: no column `note` (columns: leads, campaign)"
+            "verification: no column `note` (columns: orders, customer)"
         );
     }
 }

@@ -396,16 +396,16 @@ mod tests {
 
     const ALL: ParamValue = ParamValue::Null;
 
-    fn leads(values: &[i64]) -> QueryOutput {
+    fn orders(values: &[i64]) -> QueryOutput {
         output(
-            &[("leads", "int8")],
+            &[("orders", "int8")],
             values.iter().map(|&v| vec![int(v)]).collect(),
         )
     }
 
-    fn leads_num(values: &[&str]) -> QueryOutput {
+    fn orders_num(values: &[&str]) -> QueryOutput {
         output(
-            &[("leads", "numeric")],
+            &[("orders", "numeric")],
             values.iter().map(|v| vec![num(v)]).collect(),
         )
     }
@@ -421,7 +421,7 @@ mod tests {
 
     fn partition_kind(measures: &[&str], by: &[&str], complete: bool) -> RelationKind {
         RelationKind::Partition {
-            param: "platform".into(),
+            param: "channel".into(),
             total: ALL,
             measures: measures.iter().map(|m| m.to_string()).collect(),
             by: by.iter().map(|b| b.to_string()).collect(),
@@ -431,7 +431,7 @@ mod tests {
 
     fn subset_kind(columns: Option<&[&str]>) -> RelationKind {
         RelationKind::Subset {
-            param: "platform".into(),
+            param: "channel".into(),
             total: ALL,
             columns: columns.map(|c| c.iter().map(|s| s.to_string()).collect()),
         }
@@ -450,12 +450,12 @@ mod tests {
         evaluate(rel, Severity::Error, &refs)
     }
 
-    fn platform(name: &str, value: ParamValue) -> ParamSet {
-        set(name, &[("platform", value)])
+    fn channel(name: &str, value: ParamValue) -> ParamSet {
+        set(name, &[("channel", value)])
     }
 
-    fn platform_in(name: &str, value: ParamValue, window: &str) -> ParamSet {
-        set(name, &[("platform", value), ("window", text_value(window))])
+    fn channel_in(name: &str, value: ParamValue, window: &str) -> ParamSet {
+        set(name, &[("channel", value), ("window", text_value(window))])
     }
 
     fn window(name: &str, from: &str, to: &str) -> ParamSet {
@@ -471,12 +471,12 @@ mod tests {
     #[test]
     fn partition_that_adds_up_passes() {
         let results = vec![
-            (platform("all", ALL), leads(&[10, 20])),
-            (platform("meta", text_value("meta")), leads(&[12])),
-            (platform("google", text_value("google")), leads(&[18])),
+            (channel("all", ALL), orders(&[10, 20])),
+            (channel("web", text_value("web")), orders(&[12])),
+            (channel("store", text_value("store")), orders(&[18])),
         ];
         let o = run(
-            &relation(partition_kind(&["leads"], &[], true), 0.0),
+            &relation(partition_kind(&["orders"], &[], true), 0.0),
             &results,
         );
         assert_eq!(o.status, Status::Pass, "{o:?}");
@@ -485,11 +485,11 @@ mod tests {
         assert_eq!(o.message, "holds over 1 comparisons");
         // One comparison per measure.
         let with_rows = run(
-            &relation(partition_kind(&["leads", "rows"], &[], true), 0.0),
+            &relation(partition_kind(&["orders", "rows"], &[], true), 0.0),
             &[
-                (platform("all", ALL), leads(&[10, 20])),
-                (platform("meta", text_value("meta")), leads(&[12])),
-                (platform("google", text_value("google")), leads(&[18])),
+                (channel("all", ALL), orders(&[10, 20])),
+                (channel("web", text_value("web")), orders(&[12])),
+                (channel("store", text_value("store")), orders(&[18])),
             ],
         );
         assert_eq!(with_rows.status, Status::Pass, "{with_rows:?}");
@@ -499,25 +499,22 @@ mod tests {
     #[test]
     fn partition_that_does_not_add_up_fails_naming_measure_sums_and_set() {
         let results = vec![
-            (platform_in("all_w1", ALL, "w1"), leads(&[31])),
+            (channel_in("all_w1", ALL, "w1"), orders(&[31])),
+            (channel_in("web_w1", text_value("web"), "w1"), orders(&[12])),
             (
-                platform_in("meta_w1", text_value("meta"), "w1"),
-                leads(&[12]),
-            ),
-            (
-                platform_in("google_w1", text_value("google"), "w1"),
-                leads(&[18]),
+                channel_in("store_w1", text_value("store"), "w1"),
+                orders(&[18]),
             ),
         ];
         let o = run(
-            &relation(partition_kind(&["leads"], &[], true), 0.0),
+            &relation(partition_kind(&["orders"], &[], true), 0.0),
             &results,
         );
         assert_eq!(o.status, Status::Fail);
         assert_eq!(o.severity, Severity::Error);
         assert_eq!(
             o.message,
-            "sum of `leads` over platform in [meta, google] is 30, but platform=null gives 31 \
+            "sum of `orders` over channel in [web, store] is 30, but channel=null gives 31 \
              (they must be equal) [window=w1; set all_w1]"
         );
         assert!(o.details.is_empty());
@@ -526,32 +523,32 @@ mod tests {
     #[test]
     fn partition_parts_above_the_total_fail_too() {
         let results = vec![
-            (platform("all", ALL), leads(&[29])),
-            (platform("meta", text_value("meta")), leads(&[12])),
-            (platform("google", text_value("google")), leads(&[18])),
+            (channel("all", ALL), orders(&[29])),
+            (channel("web", text_value("web")), orders(&[12])),
+            (channel("store", text_value("store")), orders(&[18])),
         ];
         let o = run(
-            &relation(partition_kind(&["leads"], &[], true), 0.0),
+            &relation(partition_kind(&["orders"], &[], true), 0.0),
             &results,
         );
         assert_eq!(o.status, Status::Fail);
         // Without other parameters there is no context to show.
         assert_eq!(
             o.message,
-            "sum of `leads` over platform in [meta, google] is 30, but platform=null gives 29 \
+            "sum of `orders` over channel in [web, store] is 30, but channel=null gives 29 \
              (they must be equal)"
         );
     }
 
     #[test]
     fn incomplete_partition_allows_parts_below_the_total_but_not_above() {
-        let kind = partition_kind(&["leads"], &[], false);
+        let kind = partition_kind(&["orders"], &[], false);
         let below = run(
             &relation(kind.clone(), 0.0),
             &[
-                (platform("all", ALL), leads(&[40])),
-                (platform("meta", text_value("meta")), leads(&[12])),
-                (platform("google", text_value("google")), leads(&[18])),
+                (channel("all", ALL), orders(&[40])),
+                (channel("web", text_value("web")), orders(&[12])),
+                (channel("store", text_value("store")), orders(&[18])),
             ],
         );
         assert_eq!(below.status, Status::Pass, "{below:?}");
@@ -560,22 +557,22 @@ mod tests {
         let above = run(
             &relation(kind, 0.0),
             &[
-                (platform("all", ALL), leads(&[29])),
-                (platform("meta", text_value("meta")), leads(&[12])),
-                (platform("google", text_value("google")), leads(&[18])),
+                (channel("all", ALL), orders(&[29])),
+                (channel("web", text_value("web")), orders(&[12])),
+                (channel("store", text_value("store")), orders(&[18])),
             ],
         );
         assert_eq!(above.status, Status::Fail);
         assert_eq!(
             above.message,
-            "sum of `leads` over platform in [meta, google] is 30, but platform=null gives 29 \
+            "sum of `orders` over channel in [web, store] is 30, but channel=null gives 29 \
              (parts must not exceed it)"
         );
     }
 
     fn by_day(rows: &[(&str, Option<i64>)]) -> QueryOutput {
         output(
-            &[("dt", "date"), ("leads", "int8")],
+            &[("ordered_on", "date"), ("orders", "int8")],
             rows.iter()
                 .map(|(d, v)| vec![text(d), v.map(int).unwrap_or(Cell::Null)])
                 .collect(),
@@ -586,15 +583,15 @@ mod tests {
     fn partition_by_keys_compares_each_key() {
         let total = by_day(&[("2025-10-01", Some(10)), ("2025-10-02", Some(20))]);
         let ok = run(
-            &relation(partition_kind(&["leads"], &["dt"], true), 0.0),
+            &relation(partition_kind(&["orders"], &["ordered_on"], true), 0.0),
             &[
-                (platform("all", ALL), total.clone()),
+                (channel("all", ALL), total.clone()),
                 (
-                    platform("meta", text_value("meta")),
+                    channel("web", text_value("web")),
                     by_day(&[("2025-10-01", Some(4)), ("2025-10-02", Some(20))]),
                 ),
                 (
-                    platform("google", text_value("google")),
+                    channel("store", text_value("store")),
                     // A NULL measure adds nothing.
                     by_day(&[("2025-10-01", Some(6)), ("2025-10-02", None)]),
                 ),
@@ -606,15 +603,15 @@ mod tests {
         // Same overall sum (30), but the days do not add up; and a part has a
         // day the total lacks.
         let bad = run(
-            &relation(partition_kind(&["leads"], &["dt"], true), 0.0),
+            &relation(partition_kind(&["orders"], &["ordered_on"], true), 0.0),
             &[
-                (platform("all", ALL), total),
+                (channel("all", ALL), total),
                 (
-                    platform("meta", text_value("meta")),
+                    channel("web", text_value("web")),
                     by_day(&[("2025-10-01", Some(10)), ("2025-10-02", Some(15))]),
                 ),
                 (
-                    platform("google", text_value("google")),
+                    channel("store", text_value("store")),
                     by_day(&[("2025-10-03", Some(5))]),
                 ),
             ],
@@ -622,14 +619,14 @@ mod tests {
         assert_eq!(bad.status, Status::Fail);
         assert_eq!(
             bad.message,
-            "dt=2025-10-02: sum of `leads` over platform in [meta, google] is 15, but \
-             platform=null gives 20 (they must be equal)"
+            "ordered_on=2025-10-02: sum of `orders` over channel in [web, store] is 15, but \
+             channel=null gives 20 (they must be equal)"
         );
         assert_eq!(
             bad.details,
             vec![
-                "dt=2025-10-03: sum of `leads` over platform in [meta, google] is 5, but \
-                 platform=null gives 0 (they must be equal)"
+                "ordered_on=2025-10-03: sum of `orders` over channel in [web, store] is 5, but \
+                 channel=null gives 0 (they must be equal)"
             ]
         );
     }
@@ -637,44 +634,47 @@ mod tests {
     #[test]
     fn partition_by_a_missing_or_non_numeric_column_fails() {
         let results = vec![
-            (platform("all", ALL), by_day(&[("2025-10-01", Some(1))])),
+            (channel("all", ALL), by_day(&[("2025-10-01", Some(1))])),
             (
-                platform("meta", text_value("meta")),
+                channel("web", text_value("web")),
                 by_day(&[("2025-10-01", Some(1))]),
             ),
         ];
         let o = run(
-            &relation(partition_kind(&["leads"], &["day"], true), 0.0),
+            &relation(partition_kind(&["orders"], &["day"], true), 0.0),
             &results,
         );
         assert_eq!(o.status, Status::Fail);
         assert_eq!(o.message, "no column `day` in the output");
 
         let o = run(
-            &relation(partition_kind(&["dt"], &["leads"], true), 0.0),
+            &relation(partition_kind(&["ordered_on"], &["orders"], true), 0.0),
             &results,
         );
         assert_eq!(o.status, Status::Fail);
-        assert_eq!(o.message, "`dt` is not numeric");
+        assert_eq!(o.message, "`ordered_on` is not numeric");
 
         let o = run(
-            &relation(partition_kind(&["spend"], &[], true), 0.0),
+            &relation(partition_kind(&["amount"], &[], true), 0.0),
             &results,
         );
         assert_eq!(o.status, Status::Fail);
-        assert_eq!(o.message, "no column `spend` in the output (dt, leads)");
+        assert_eq!(
+            o.message,
+            "no column `amount` in the output (ordered_on, orders)"
+        );
     }
 
     #[test]
     fn partition_tolerance_is_inclusive_both_ways() {
         let parts = |total: &str, a: &str, b: &str| {
             vec![
-                (platform("all", ALL), leads_num(&[total])),
-                (platform("meta", text_value("meta")), leads_num(&[a])),
-                (platform("google", text_value("google")), leads_num(&[b])),
+                (channel("all", ALL), orders_num(&[total])),
+                (channel("web", text_value("web")), orders_num(&[a])),
+                (channel("store", text_value("store")), orders_num(&[b])),
             ]
         };
-        let complete = relation(partition_kind(&["leads"], &[], true), 0.5);
+        let complete = relation(partition_kind(&["orders"], &[], true), 0.5);
         assert_eq!(
             run(&complete, &parts("10.5", "4", "6")).status,
             Status::Pass
@@ -689,16 +689,14 @@ mod tests {
             Status::Fail
         );
 
-        let partial = relation(partition_kind(&["leads"], &[], false), 0.5);
+        let partial = relation(partition_kind(&["orders"], &[], false), 0.5);
         assert_eq!(run(&partial, &parts("10", "4.5", "6")).status, Status::Pass);
         let over = run(&partial, &parts("10", "4.51", "6"));
         assert_eq!(over.status, Status::Fail);
-        assert!(over
-            .message
-            .contains("is 10.51, but platform=null gives 10"));
+        assert!(over.message.contains("is 10.51, but channel=null gives 10"));
 
         // Without tolerance the smallest difference counts.
-        let exact = relation(partition_kind(&["leads"], &[], true), 0.0);
+        let exact = relation(partition_kind(&["orders"], &[], true), 0.0);
         assert_eq!(
             run(&exact, &parts("10.000001", "4", "6")).status,
             Status::Fail
@@ -709,30 +707,24 @@ mod tests {
     fn partition_groups_by_the_other_parameters() {
         // w1 adds up; w2 has no total; w3 has only the total: only w1 compares.
         let results = vec![
-            (platform_in("all_w1", ALL, "w1"), leads(&[30])),
-            (
-                platform_in("meta_w1", text_value("meta"), "w1"),
-                leads(&[30]),
-            ),
-            (
-                platform_in("meta_w2", text_value("meta"), "w2"),
-                leads(&[99]),
-            ),
-            (platform_in("all_w3", ALL, "w3"), leads(&[7])),
+            (channel_in("all_w1", ALL, "w1"), orders(&[30])),
+            (channel_in("web_w1", text_value("web"), "w1"), orders(&[30])),
+            (channel_in("web_w2", text_value("web"), "w2"), orders(&[99])),
+            (channel_in("all_w3", ALL, "w3"), orders(&[7])),
             // A set without the parameter takes no part.
             (
                 set("other", &[("window", text_value("w1"))]),
-                leads(&[1000]),
+                orders(&[1000]),
             ),
         ];
         let o = run(
-            &relation(partition_kind(&["leads"], &[], true), 0.0),
+            &relation(partition_kind(&["orders"], &[], true), 0.0),
             &results,
         );
         assert_eq!(o.status, Status::Pass, "{o:?}");
         assert_eq!(o.message, "holds over 1 comparisons");
         assert_eq!(
-            possible_comparisons(&partition_kind(&["leads"], &[], true), &sets(&results)),
+            possible_comparisons(&partition_kind(&["orders"], &[], true), &sets(&results)),
             1
         );
     }
@@ -740,18 +732,18 @@ mod tests {
     #[test]
     fn partition_without_total_or_parts_is_skipped() {
         let only_parts = vec![
-            (platform("meta", text_value("meta")), leads(&[1])),
-            (platform("google", text_value("google")), leads(&[2])),
+            (channel("web", text_value("web")), orders(&[1])),
+            (channel("store", text_value("store")), orders(&[2])),
         ];
         let o = run(
-            &relation(partition_kind(&["leads"], &[], true), 0.0),
+            &relation(partition_kind(&["orders"], &[], true), 0.0),
             &only_parts,
         );
         assert_eq!(o.status, Status::Skip);
         assert_eq!(o.message, "no parameter sets to compare");
-        let only_total = vec![(platform("all", ALL), leads(&[1]))];
+        let only_total = vec![(channel("all", ALL), orders(&[1]))];
         let o = run(
-            &relation(partition_kind(&["leads"], &[], true), 0.0),
+            &relation(partition_kind(&["orders"], &[], true), 0.0),
             &only_total,
         );
         assert_eq!(o.status, Status::Skip);
@@ -759,31 +751,31 @@ mod tests {
 
     #[test]
     fn possible_partition_comparisons() {
-        let kind = partition_kind(&["leads"], &[], true);
+        let kind = partition_kind(&["orders"], &[], true);
         let two_windows = vec![
-            platform_in("all_w1", ALL, "w1"),
-            platform_in("meta_w1", text_value("meta"), "w1"),
-            platform_in("google_w1", text_value("google"), "w1"),
-            platform_in("all_w2", ALL, "w2"),
-            platform_in("meta_w2", text_value("meta"), "w2"),
+            channel_in("all_w1", ALL, "w1"),
+            channel_in("web_w1", text_value("web"), "w1"),
+            channel_in("store_w1", text_value("store"), "w1"),
+            channel_in("all_w2", ALL, "w2"),
+            channel_in("web_w2", text_value("web"), "w2"),
         ];
         assert_eq!(possible_comparisons(&kind, &two_windows), 2);
         // The total matches no set.
         let no_total = RelationKind::Partition {
-            param: "platform".into(),
+            param: "channel".into(),
             total: text_value("all"),
-            measures: vec!["leads".into()],
+            measures: vec!["orders".into()],
             by: vec![],
             complete: true,
         };
         assert_eq!(possible_comparisons(&no_total, &two_windows), 0);
         // A single-valued axis: the total alone, or one part alone.
         let total_only = vec![
-            platform_in("all_w1", ALL, "w1"),
-            platform_in("all_w2", ALL, "w2"),
+            channel_in("all_w1", ALL, "w1"),
+            channel_in("all_w2", ALL, "w2"),
         ];
         assert_eq!(possible_comparisons(&kind, &total_only), 0);
-        let part_only = vec![platform("meta", text_value("meta"))];
+        let part_only = vec![channel("web", text_value("web"))];
         assert_eq!(possible_comparisons(&kind, &part_only), 0);
         // A parameter no set has.
         assert_eq!(
@@ -794,12 +786,12 @@ mod tests {
 
     // ---- subset ----
 
-    fn campaigns(rows: &[(&str, &str, i64)]) -> QueryOutput {
+    fn customers(rows: &[(&str, &str, i64)]) -> QueryOutput {
         output(
             &[
-                ("platform", "text"),
-                ("campaign", "text"),
-                ("leads", "int8"),
+                ("channel", "text"),
+                ("customer", "text"),
+                ("orders", "int8"),
             ],
             rows.iter()
                 .map(|(p, c, l)| vec![text(p), text(c), int(*l)])
@@ -807,21 +799,21 @@ mod tests {
         )
     }
 
-    fn all_campaigns() -> QueryOutput {
-        campaigns(&[("meta", "c1", 10), ("google", "c2", 5), ("meta", "c3", 7)])
+    fn all_customers() -> QueryOutput {
+        customers(&[("web", "c1", 10), ("store", "c2", 5), ("web", "c3", 7)])
     }
 
     #[test]
     fn subset_rows_found_in_the_total_pass() {
         let results = vec![
-            (platform("all", ALL), all_campaigns()),
+            (channel("all", ALL), all_customers()),
             (
-                platform("meta", text_value("meta")),
-                campaigns(&[("meta", "c3", 7), ("meta", "c1", 10)]),
+                channel("web", text_value("web")),
+                customers(&[("web", "c3", 7), ("web", "c1", 10)]),
             ),
             (
-                platform("google", text_value("google")),
-                campaigns(&[("google", "c2", 5)]),
+                channel("store", text_value("store")),
+                customers(&[("store", "c2", 5)]),
             ),
         ];
         let o = run(&relation(subset_kind(None), 0.0), &results);
@@ -833,67 +825,67 @@ mod tests {
     #[test]
     fn subset_row_missing_from_the_total_fails() {
         let results = vec![
-            (platform("all", ALL), all_campaigns()),
+            (channel("all", ALL), all_customers()),
             (
-                platform("meta", text_value("meta")),
-                campaigns(&[("meta", "c1", 10), ("meta", "c1", 11)]),
+                channel("web", text_value("web")),
+                customers(&[("web", "c1", 10), ("web", "c1", 11)]),
             ),
         ];
         let o = run(&relation(subset_kind(None), 0.0), &results);
         assert_eq!(o.status, Status::Fail);
         assert_eq!(
             o.message,
-            "set `meta` has a row not in the platform=null result: platform=meta campaign=c1 leads=11"
+            "set `web` has a row not in the channel=null result: channel=web customer=c1 orders=11"
         );
     }
 
     #[test]
     fn subset_counts_repeated_rows() {
-        // The total has (meta, c1, 10) once; the subset twice.
+        // The total has (web, c1, 10) once; the subset twice.
         let results = vec![
-            (platform("all", ALL), all_campaigns()),
+            (channel("all", ALL), all_customers()),
             (
-                platform("meta", text_value("meta")),
-                campaigns(&[("meta", "c1", 10), ("meta", "c1", 10)]),
+                channel("web", text_value("web")),
+                customers(&[("web", "c1", 10), ("web", "c1", 10)]),
             ),
         ];
         let o = run(&relation(subset_kind(None), 0.0), &results);
         assert_eq!(o.status, Status::Fail);
         assert_eq!(
             o.message,
-            "set `meta` has a row not in the platform=null result: platform=meta campaign=c1 leads=10"
+            "set `web` has a row not in the channel=null result: channel=web customer=c1 orders=10"
         );
     }
 
     #[test]
     fn subset_compares_the_listed_columns_by_value() {
-        // leads differ, but only platform and campaign are compared.
+        // orders differ, but only channel and customer are compared.
         let results = vec![
-            (platform("all", ALL), all_campaigns()),
+            (channel("all", ALL), all_customers()),
             (
-                platform("meta", text_value("meta")),
-                campaigns(&[("meta", "c1", 999)]),
+                channel("web", text_value("web")),
+                customers(&[("web", "c1", 999)]),
             ),
         ];
         let o = run(
-            &relation(subset_kind(Some(&["platform", "campaign"])), 0.0),
+            &relation(subset_kind(Some(&["channel", "customer"])), 0.0),
             &results,
         );
         assert_eq!(o.status, Status::Pass, "{o:?}");
         // Numbers compare by value: 10.0 (numeric) is 10 (int8); NULL is NULL.
         let total = output(
-            &[("campaign", "text"), ("leads", "numeric")],
+            &[("customer", "text"), ("orders", "numeric")],
             vec![vec![text("c1"), num("10.0")], vec![text("c2"), Cell::Null]],
         );
         let part = output(
-            &[("leads", "int8"), ("campaign", "text")],
+            &[("orders", "int8"), ("customer", "text")],
             vec![vec![int(10), text("c1")], vec![Cell::Null, text("c2")]],
         );
         let o = run(
             &relation(subset_kind(None), 0.0),
             &[
-                (platform("all", ALL), total),
-                (platform("meta", text_value("meta")), part),
+                (channel("all", ALL), total),
+                (channel("web", text_value("web")), part),
             ],
         );
         assert_eq!(o.status, Status::Pass, "{o:?}");
@@ -904,27 +896,27 @@ mod tests {
     fn subset_column_missing_from_the_total_fails() {
         let results = vec![
             (
-                platform("all", ALL),
-                output(&[("campaign", "text")], vec![vec![text("c1")]]),
+                channel("all", ALL),
+                output(&[("customer", "text")], vec![vec![text("c1")]]),
             ),
             (
-                platform("meta", text_value("meta")),
-                campaigns(&[("meta", "c1", 10)]),
+                channel("web", text_value("web")),
+                customers(&[("web", "c1", 10)]),
             ),
         ];
         let o = run(&relation(subset_kind(None), 0.0), &results);
         assert_eq!(o.status, Status::Fail);
-        assert_eq!(o.message, "no column `platform` in the output");
+        assert_eq!(o.message, "no column `channel` in the output");
     }
 
     #[test]
     fn subset_compares_only_within_the_same_other_parameters() {
-        // meta_w2's total is missing: it is not compared with all_w1.
+        // web_w2's total is missing: it is not compared with all_w1.
         let results = vec![
-            (platform_in("all_w1", ALL, "w1"), all_campaigns()),
+            (channel_in("all_w1", ALL, "w1"), all_customers()),
             (
-                platform_in("meta_w2", text_value("meta"), "w2"),
-                campaigns(&[("meta", "zz", 1)]),
+                channel_in("web_w2", text_value("web"), "w2"),
+                customers(&[("web", "zz", 1)]),
             ),
         ];
         let o = run(&relation(subset_kind(None), 0.0), &results);
@@ -934,16 +926,16 @@ mod tests {
 
     #[test]
     fn relation_failure_shows_the_first_problem_and_at_most_twelve_more() {
-        let many: Vec<(&str, &str, i64)> = (0..15).map(|_| ("meta", "new", 1)).collect();
+        let many: Vec<(&str, &str, i64)> = (0..15).map(|_| ("web", "new", 1)).collect();
         let results = vec![
-            (platform("all", ALL), all_campaigns()),
-            (platform("meta", text_value("meta")), campaigns(&many)),
+            (channel("all", ALL), all_customers()),
+            (channel("web", text_value("web")), customers(&many)),
         ];
         let o = run(&relation(subset_kind(None), 0.0), &results);
         assert_eq!(o.status, Status::Fail);
         assert_eq!(
             o.message,
-            "set `meta` has a row not in the platform=null result: platform=meta campaign=new leads=1"
+            "set `web` has a row not in the channel=null result: channel=web customer=new orders=1"
         );
         assert_eq!(o.details.len(), 12);
         assert!(o.details.iter().all(|d| d == &o.message));
@@ -953,19 +945,19 @@ mod tests {
     fn possible_subset_comparisons() {
         let kind = subset_kind(None);
         let s = vec![
-            platform("all", ALL),
-            platform("meta", text_value("meta")),
-            platform("google", text_value("google")),
+            channel("all", ALL),
+            channel("web", text_value("web")),
+            channel("store", text_value("store")),
         ];
         assert_eq!(possible_comparisons(&kind, &s), 2);
         let no_total = RelationKind::Subset {
-            param: "platform".into(),
+            param: "channel".into(),
             total: text_value("any"),
             columns: None,
         };
         assert_eq!(possible_comparisons(&no_total, &s), 0);
         // A single-valued axis.
-        assert_eq!(possible_comparisons(&kind, &[platform("all", ALL)]), 0);
+        assert_eq!(possible_comparisons(&kind, &[channel("all", ALL)]), 0);
     }
 
     // ---- narrower ----
@@ -973,14 +965,14 @@ mod tests {
     #[test]
     fn narrower_window_with_a_larger_measure_fails() {
         let results = vec![
-            (window("short", "2025-10-01", "2025-10-03"), leads(&[12])),
-            (window("long", "2025-09-01", "2025-10-05"), leads(&[4, 6])),
+            (window("short", "2025-10-01", "2025-10-03"), orders(&[12])),
+            (window("long", "2025-09-01", "2025-10-05"), orders(&[4, 6])),
         ];
-        let o = run(&relation(narrower_kind(&["leads"]), 0.0), &results);
+        let o = run(&relation(narrower_kind(&["orders"]), 0.0), &results);
         assert_eq!(o.status, Status::Fail);
         assert_eq!(
             o.message,
-            "`leads` is 12 for 2025-10-01..2025-10-03 (set `short`) but only 10 for the wider \
+            "`orders` is 12 for 2025-10-01..2025-10-03 (set `short`) but only 10 for the wider \
              2025-09-01..2025-10-05 (set `long`)"
         );
     }
@@ -988,17 +980,17 @@ mod tests {
     #[test]
     fn narrower_window_with_a_smaller_or_equal_measure_passes() {
         let results = vec![
-            (window("short", "2025-10-01", "2025-10-03"), leads(&[10])),
-            (window("long", "2025-09-01", "2025-10-05"), leads(&[4, 6])),
+            (window("short", "2025-10-01", "2025-10-03"), orders(&[10])),
+            (window("long", "2025-09-01", "2025-10-05"), orders(&[4, 6])),
             // Shares its start with `long`: still inside it.
-            (window("start", "2025-09-01", "2025-09-30"), leads(&[3])),
+            (window("start", "2025-09-01", "2025-09-30"), orders(&[3])),
         ];
-        let o = run(&relation(narrower_kind(&["leads", "rows"]), 0.0), &results);
+        let o = run(&relation(narrower_kind(&["orders", "rows"]), 0.0), &results);
         assert_eq!(o.status, Status::Pass, "{o:?}");
         // (short in long) and (start in long), two measures each.
         assert_eq!(o.message, "holds over 4 comparisons");
         assert_eq!(
-            possible_comparisons(&narrower_kind(&["leads"]), &sets(&results)),
+            possible_comparisons(&narrower_kind(&["orders"]), &sets(&results)),
             2
         );
     }
@@ -1008,11 +1000,11 @@ mod tests {
         let results = vec![
             (
                 window("short", "2025-10-01", "2025-10-03"),
-                leads(&[1, 1, 1]),
+                orders(&[1, 1, 1]),
             ),
             (
                 window("long", "2025-09-01", "2025-10-05"),
-                leads(&[100, 100]),
+                orders(&[100, 100]),
             ),
         ];
         let o = run(&relation(narrower_kind(&["rows"]), 0.0), &results);
@@ -1027,39 +1019,39 @@ mod tests {
     #[test]
     fn equal_overlapping_and_unrelated_windows_are_not_compared() {
         let equal = vec![
-            (window("a", "2025-10-01", "2025-10-03"), leads(&[100])),
-            (window("b", "2025-10-01", "2025-10-03"), leads(&[1])),
+            (window("a", "2025-10-01", "2025-10-03"), orders(&[100])),
+            (window("b", "2025-10-01", "2025-10-03"), orders(&[1])),
         ];
-        let o = run(&relation(narrower_kind(&["leads"]), 0.0), &equal);
+        let o = run(&relation(narrower_kind(&["orders"]), 0.0), &equal);
         assert_eq!(o.status, Status::Skip, "{o:?}");
         assert_eq!(
-            possible_comparisons(&narrower_kind(&["leads"]), &sets(&equal)),
+            possible_comparisons(&narrower_kind(&["orders"]), &sets(&equal)),
             0
         );
 
         let overlapping = vec![
-            (window("a", "2025-10-01", "2025-10-05"), leads(&[100])),
-            (window("b", "2025-10-03", "2025-10-08"), leads(&[1])),
+            (window("a", "2025-10-01", "2025-10-05"), orders(&[100])),
+            (window("b", "2025-10-03", "2025-10-08"), orders(&[1])),
         ];
-        let o = run(&relation(narrower_kind(&["leads"]), 0.0), &overlapping);
+        let o = run(&relation(narrower_kind(&["orders"]), 0.0), &overlapping);
         assert_eq!(o.status, Status::Skip, "{o:?}");
         assert_eq!(
-            possible_comparisons(&narrower_kind(&["leads"]), &sets(&overlapping)),
+            possible_comparisons(&narrower_kind(&["orders"]), &sets(&overlapping)),
             0
         );
 
         // Inside, but another parameter differs.
-        let other_platform = vec![
+        let other_channel = vec![
             (
                 set(
                     "short",
                     &[
                         ("date_from", date("2025-10-01")),
                         ("date_to", date("2025-10-03")),
-                        ("platform", text_value("meta")),
+                        ("channel", text_value("web")),
                     ],
                 ),
-                leads(&[100]),
+                orders(&[100]),
             ),
             (
                 set(
@@ -1067,16 +1059,16 @@ mod tests {
                     &[
                         ("date_from", date("2025-09-01")),
                         ("date_to", date("2025-10-05")),
-                        ("platform", text_value("google")),
+                        ("channel", text_value("store")),
                     ],
                 ),
-                leads(&[1]),
+                orders(&[1]),
             ),
         ];
-        let o = run(&relation(narrower_kind(&["leads"]), 0.0), &other_platform);
+        let o = run(&relation(narrower_kind(&["orders"]), 0.0), &other_channel);
         assert_eq!(o.status, Status::Skip, "{o:?}");
         assert_eq!(
-            possible_comparisons(&narrower_kind(&["leads"]), &sets(&other_platform)),
+            possible_comparisons(&narrower_kind(&["orders"]), &sets(&other_channel)),
             0
         );
     }
@@ -1094,14 +1086,14 @@ mod tests {
         };
         // 9..10 lies inside 2..100 (as text "9" > "100" would say otherwise).
         let results = vec![
-            (ints("inner", 9, 10), leads(&[5])),
-            (ints("outer", 2, 100), leads(&[4])),
+            (ints("inner", 9, 10), orders(&[5])),
+            (ints("outer", 2, 100), orders(&[4])),
         ];
-        let o = run(&relation(narrower_kind(&["leads"]), 0.0), &results);
+        let o = run(&relation(narrower_kind(&["orders"]), 0.0), &results);
         assert_eq!(o.status, Status::Fail, "{o:?}");
         assert_eq!(
             o.message,
-            "`leads` is 5 for 9..10 (set `inner`) but only 4 for the wider 2..100 (set `outer`)"
+            "`orders` is 5 for 9..10 (set `inner`) but only 4 for the wider 2..100 (set `outer`)"
         );
         let texts = vec![
             set(
@@ -1113,7 +1105,7 @@ mod tests {
                 &[("date_from", text_value("a")), ("date_to", text_value("d"))],
             ),
         ];
-        assert_eq!(possible_comparisons(&narrower_kind(&["leads"]), &texts), 0);
+        assert_eq!(possible_comparisons(&narrower_kind(&["orders"]), &texts), 0);
     }
 
     #[test]
@@ -1122,38 +1114,41 @@ mod tests {
             vec![
                 (
                     window("short", "2025-10-01", "2025-10-03"),
-                    leads_num(&[inner]),
+                    orders_num(&[inner]),
                 ),
                 (
                     window("long", "2025-09-01", "2025-10-05"),
-                    leads_num(&["10"]),
+                    orders_num(&["10"]),
                 ),
             ]
         };
-        let rel = relation(narrower_kind(&["leads"]), 0.5);
+        let rel = relation(narrower_kind(&["orders"]), 0.5);
         assert_eq!(run(&rel, &results("10.5")).status, Status::Pass);
         let over = run(&rel, &results("10.51"));
         assert_eq!(over.status, Status::Fail);
-        assert!(over.message.starts_with("`leads` is 10.51 for"), "{over:?}");
+        assert!(
+            over.message.starts_with("`orders` is 10.51 for"),
+            "{over:?}"
+        );
     }
 
     #[test]
     fn narrower_measure_missing_fails() {
         let results = vec![
-            (window("short", "2025-10-01", "2025-10-03"), leads(&[1])),
-            (window("long", "2025-09-01", "2025-10-05"), leads(&[2])),
+            (window("short", "2025-10-01", "2025-10-03"), orders(&[1])),
+            (window("long", "2025-09-01", "2025-10-05"), orders(&[2])),
         ];
-        let o = run(&relation(narrower_kind(&["spend"]), 0.0), &results);
+        let o = run(&relation(narrower_kind(&["amount"]), 0.0), &results);
         assert_eq!(o.status, Status::Fail);
-        assert_eq!(o.message, "no column `spend` in the output (leads)");
+        assert_eq!(o.message, "no column `amount` in the output (orders)");
     }
 
     #[test]
     fn relation_outcome_carries_the_given_severity() {
-        let results = [(platform("all", ALL), leads(&[1]))];
+        let results = [(channel("all", ALL), orders(&[1]))];
         let refs: Vec<(&ParamSet, &QueryOutput)> = results.iter().map(|(s, o)| (s, o)).collect();
         let o = evaluate(
-            &relation(partition_kind(&["leads"], &[], true), 0.0),
+            &relation(partition_kind(&["orders"], &[], true), 0.0),
             Severity::Warn,
             &refs,
         );

@@ -206,8 +206,8 @@ mod tests {
                 },
             ],
             rows: vec![
-                vec![Cell::Text("meta".into()), Cell::Int(1)],
-                vec![Cell::Text("meta".into()), Cell::Null],
+                vec![Cell::Text("web".into()), Cell::Int(1)],
+                vec![Cell::Text("web".into()), Cell::Null],
             ],
         }
     }
@@ -235,7 +235,7 @@ mod tests {
         let v = evaluate(&expect, &out(), Severity::Error, 5);
         assert_eq!(v.len(), 4);
         assert!(v.iter().all(|o| o.status == Status::Fail), "{v:#?}");
-        assert_eq!(v[2].details, vec!["row 2: p=meta n=NULL"]);
+        assert_eq!(v[2].details, vec!["row 2: p=web n=NULL"]);
     }
 
     fn spec(name: &str, ty: Option<&str>, nullable: Option<bool>) -> ColumnSpec {
@@ -421,36 +421,36 @@ mod tests {
         use bigdecimal::BigDecimal;
         use std::str::FromStr;
         let cells = vec![
-            Cell::Text("meta".into()),
+            Cell::Text("web".into()),
             Cell::Bool(true),
             Cell::Numeric(BigDecimal::from_str("1.50").unwrap()),
             Cell::Null,
         ];
         let o = one(
-            &accepted(&["meta", "true", "1.5"], true, None),
+            &accepted(&["web", "true", "1.5"], true, None),
             &values(cells.clone()),
         );
         assert_eq!(o.status, Status::Pass, "{o:?}");
         assert_eq!(o.name, "accepted_values(v)");
 
         let o = one(
-            &accepted(&["meta", "true", "1.5"], false, Some(Severity::Warn)),
+            &accepted(&["web", "true", "1.5"], false, Some(Severity::Warn)),
             &values(cells.clone()),
         );
         assert_eq!(o.status, Status::Fail);
         assert_eq!(o.severity, Severity::Warn);
         assert_eq!(
             o.message,
-            "1 rows have a `v` outside [meta, true, 1.5] (NULL not allowed)"
+            "1 rows have a `v` outside [web, true, 1.5] (NULL not allowed)"
         );
         assert_eq!(o.details, vec!["row 4: v=NULL"]);
 
-        let o = one(&accepted(&["meta"], true, None), &values(cells));
+        let o = one(&accepted(&["web"], true, None), &values(cells));
         assert_eq!(o.status, Status::Fail);
-        assert_eq!(o.message, "2 rows have a `v` outside [meta]");
+        assert_eq!(o.message, "2 rows have a `v` outside [web]");
         assert_eq!(o.details, vec!["row 2: v=true", "row 3: v=1.5"]);
 
-        let o = one(&accepted(&["meta"], true, None), &out());
+        let o = one(&accepted(&["web"], true, None), &out());
         assert_eq!(o.status, Status::Fail);
         assert_eq!(o.message, "no column `v` in the output (columns: p, n)");
     }

@@ -350,7 +350,7 @@ mod tests {
             name: "health".into(),
             description: None,
             file: "checks/tables/health.yaml".into(),
-            table: "dash.leads".into(),
+            table: "shop.orders".into(),
             severity: Severity::Error,
             tags: vec![],
             environments: vec![Environment::Fixtures],
@@ -385,7 +385,7 @@ mod tests {
 
     fn accepted(values: &[&str], allow_null: bool) -> TableRule {
         rule(TableRuleKind::AcceptedValues {
-            column: "platform".into(),
+            column: "channel".into(),
             values: values.iter().map(|v| v.to_string()).collect(),
             allow_null,
         })
@@ -395,8 +395,8 @@ mod tests {
     fn row_rules() -> Vec<(TableRule, String)> {
         vec![
             (
-                rule(TableRuleKind::NotNull("sk".into())),
-                "\"sk\" is null".to_string(),
+                rule(TableRuleKind::NotNull("id".into())),
+                "\"id\" is null".to_string(),
             ),
             (
                 rule(TableRuleKind::ValidDate("day".into())),
@@ -404,30 +404,30 @@ mod tests {
             ),
             (
                 rule(TableRuleKind::Pattern {
-                    column: "utm".into(),
+                    column: "coupon".into(),
                     regex: "^[a-z]+'s$".into(),
                 }),
-                "\"utm\" is not null and \"utm\"::text !~ '^[a-z]+''s$'".to_string(),
+                "\"coupon\" is not null and \"coupon\"::text !~ '^[a-z]+''s$'".to_string(),
             ),
             (
-                accepted(&["meta", "o'brien"], false),
-                "coalesce(\"platform\"::text in ('meta', 'o''brien'), false) = false".to_string(),
+                accepted(&["web", "o'brien"], false),
+                "coalesce(\"channel\"::text in ('web', 'o''brien'), false) = false".to_string(),
             ),
             (
-                accepted(&["meta"], true),
-                "coalesce(\"platform\"::text in ('meta'), true) = false".to_string(),
+                accepted(&["web"], true),
+                "coalesce(\"channel\"::text in ('web'), true) = false".to_string(),
             ),
             (
                 accepted(&[], true),
-                "not (\"platform\" is null and true)".to_string(),
+                "not (\"channel\" is null and true)".to_string(),
             ),
             (
                 accepted(&[], false),
-                "not (\"platform\" is null and false)".to_string(),
+                "not (\"channel\" is null and false)".to_string(),
             ),
             (
-                rule(TableRuleKind::NonNegative("spend".into())),
-                "\"spend\" < 0".to_string(),
+                rule(TableRuleKind::NonNegative("amount".into())),
+                "\"amount\" < 0".to_string(),
             ),
         ]
     }
@@ -453,7 +453,7 @@ mod tests {
     fn aggregate_rules_have_no_violation_predicate() {
         for r in [
             row_count(Some(1), None),
-            rule(TableRuleKind::Unique(vec!["sk".into()])),
+            rule(TableRuleKind::Unique(vec!["id".into()])),
             freshness(Duration::from_secs(60)),
             metric(CompareOp::Ge, 1.0, None),
         ] {
@@ -465,38 +465,38 @@ mod tests {
     fn statement_computes_every_rule_in_one_pass() {
         let rules = vec![
             row_count(Some(1), None),
-            rule(TableRuleKind::Unique(vec!["sk".into()])),
-            rule(TableRuleKind::Unique(vec!["day".into(), "platform".into()])),
+            rule(TableRuleKind::Unique(vec!["id".into()])),
+            rule(TableRuleKind::Unique(vec!["day".into(), "channel".into()])),
             freshness(Duration::from_secs(60)),
             metric(CompareOp::Ge, 30.0, None),
             metric(CompareOp::Ge, 30.0, Some("day > '2025-10-01'")),
-            rule(TableRuleKind::NotNull("sk".into())),
+            rule(TableRuleKind::NotNull("id".into())),
         ];
         let c = check(rules.clone());
         let refs: Vec<&TableRule> = rules.iter().collect();
         let sql = statement(&c, &refs);
         let want = [
             "count(*)::text".to_string(),
-            "(count(\"sk\") - count(distinct \"sk\"))::text".to_string(),
-            "(count(*) filter (where \"day\" is not null and \"platform\" is not null) \
-             - count(distinct row(\"day\", \"platform\")) filter (where \"day\" is not null and \"platform\" is not null))::text"
+            "(count(\"id\") - count(distinct \"id\"))::text".to_string(),
+            "(count(*) filter (where \"day\" is not null and \"channel\" is not null) \
+             - count(distinct row(\"day\", \"channel\")) filter (where \"day\" is not null and \"channel\" is not null))::text"
                 .to_string(),
             "coalesce(extract(epoch from ((date '2025-10-06')::timestamptz - max(\"created at\")::timestamptz))::text, 'empty') \
              || '|' || coalesce(max(\"created at\")::text, '')"
                 .to_string(),
             "(avg(pct))::text".to_string(),
-            "(select (avg(pct)) from dash.leads where day > '2025-10-01')::text".to_string(),
-            "(count(*) filter (where \"sk\" is null))::text".to_string(),
+            "(select (avg(pct)) from shop.orders where day > '2025-10-01')::text".to_string(),
+            "(count(*) filter (where \"id\" is null))::text".to_string(),
         ];
         assert_eq!(
             sql,
-            format!("select {} from dash.leads", want.join(",\n       "))
+            format!("select {} from shop.orders", want.join(",\n       "))
         );
         // Each row rule counts the rows its violation predicate selects.
         for (r, v) in row_rules() {
             assert_eq!(
                 statement(&c, &[&r]),
-                format!("select (count(*) filter (where {v}))::text from dash.leads")
+                format!("select (count(*) filter (where {v}))::text from shop.orders")
             );
         }
     }
@@ -507,24 +507,24 @@ mod tests {
         for (r, v) in row_rules() {
             assert_eq!(
                 sample_statement(&c, &r, 5).as_deref(),
-                Some(format!("select * from dash.leads where {v} limit 5").as_str())
+                Some(format!("select * from shop.orders where {v} limit 5").as_str())
             );
         }
-        let unique = rule(TableRuleKind::Unique(vec!["day".into(), "platform".into()]));
+        let unique = rule(TableRuleKind::Unique(vec!["day".into(), "channel".into()]));
         assert_eq!(
             sample_statement(&c, &unique, 3).as_deref(),
             Some(
-                "select \"day\", \"platform\", count(*) as copies from dash.leads \
-                 where \"day\" is not null and \"platform\" is not null \
-                 group by \"day\", \"platform\" having count(*) > 1 order by count(*) desc limit 3"
+                "select \"day\", \"channel\", count(*) as copies from shop.orders \
+                 where \"day\" is not null and \"channel\" is not null \
+                 group by \"day\", \"channel\" having count(*) > 1 order by count(*) desc limit 3"
             )
         );
-        let single = rule(TableRuleKind::Unique(vec!["sk".into()]));
+        let single = rule(TableRuleKind::Unique(vec!["id".into()]));
         assert_eq!(
             sample_statement(&c, &single, 5).as_deref(),
             Some(
-                "select \"sk\", count(*) as copies from dash.leads where \"sk\" is not null \
-                 group by \"sk\" having count(*) > 1 order by count(*) desc limit 5"
+                "select \"id\", count(*) as copies from shop.orders where \"id\" is not null \
+                 group by \"id\" having count(*) > 1 order by count(*) desc limit 5"
             )
         );
         for r in [
@@ -545,7 +545,7 @@ mod tests {
         let mut all: Vec<TableRule> = row_rules().into_iter().map(|(r, _)| r).collect();
         all.extend([
             row_count(Some(1), None),
-            rule(TableRuleKind::Unique(vec!["sk".into()])),
+            rule(TableRuleKind::Unique(vec!["id".into()])),
             freshness(Duration::from_secs(60)),
             metric(CompareOp::Ge, 1.0, None),
         ]);
@@ -691,7 +691,7 @@ mod tests {
             assert_eq!(bad.status, Status::Fail, "{:?}", r.kind);
             assert_eq!(bad.message, format!("3 {what}"));
         }
-        let unique = rule(TableRuleKind::Unique(vec!["sk".into()]));
+        let unique = rule(TableRuleKind::Unique(vec!["id".into()]));
         assert_eq!(judge(&unique, Some("0")).message, "no duplicate rows");
         let o = judge(&unique, Some("2"));
         assert_eq!(o.status, Status::Fail);

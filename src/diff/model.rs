@@ -217,7 +217,7 @@ pub struct DiffReport {
     pub current: String,
     /// The database (host:port/db, never credentials).
     pub target: String,
-    /// `fixtures`, `scale N (L leads)`, or `database as it is`.
+    /// `fixtures`, `scale N: V rows in R generated with seed S`, or `database as it is`.
     pub data: String,
     /// Timed runs per side beyond the compared execution (0: none).
     pub timing_runs: u32,

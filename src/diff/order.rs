@@ -6,7 +6,7 @@
 //! An ORDER BY item names an output column when it is an ordinal (`2`), an
 //! output name (`order by total`, Postgres resolves bare names against the
 //! output first), or an expression written exactly as a select-list item
-//! (`order by days.dt` with `select days.dt, ...`). Anything else (an input
+//! (`order by cal.day` with `select cal.day, ...`). Anything else (an input
 //! column that is not in the output, `abs(a - b)`) is unknown: then no ties
 //! are allowed, and the report says why.
 
@@ -209,12 +209,12 @@ mod tests {
     #[test]
     fn names_aliases_ordinals_and_select_list_expressions() {
         let i = items(
-            "select days.dt, sum(l.n) as Leads, t.platform from days join l on true \
-             group by 1, 3 order by days.dt, leads desc, 3, Platform",
+            "select cal.day, sum(o.n) as Orders, t.channel from cal join o on true \
+             group by 1, 3 order by cal.day, orders desc, 3, Channel",
         );
         assert_eq!(
-            sort_columns(&i, &cols(&["dt", "leads", "platform"])),
-            Ok(cols(&["dt", "leads", "platform", "platform"]))
+            sort_columns(&i, &cols(&["day", "orders", "channel"])),
+            Ok(cols(&["day", "orders", "channel", "channel"]))
         );
     }
 
@@ -223,10 +223,10 @@ mod tests {
         let i = items("select a, b from t order by abs(a - b) desc, a");
         let e = sort_columns(&i, &cols(&["a", "b"])).unwrap_err();
         assert!(e.contains("abs(a - b)"), "{e}");
-        let i = items("select a from t order by severity_rank, a");
+        let i = items("select a from t order by priority, a");
         assert!(sort_columns(&i, &cols(&["a"]))
             .unwrap_err()
-            .contains("severity_rank"));
+            .contains("priority"));
     }
 
     #[test]

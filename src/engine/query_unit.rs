@@ -506,7 +506,7 @@ async fn evaluate_items(
                 .unwrap_or(Err("no answer".into())),
             Err(e) if item.kind == "aggregate_check" && e.code.as_deref() == Some("21000") => Err(format!(
                 "cannot evaluate: {} — an aggregate check is one boolean over the whole output: \
-                 write it over aggregates (e.g. `sum(share_pct) between 99.99 and 100.01`), or make \
+                 write it over aggregates (e.g. `sum(pct_of_total) between 99.99 and 100.01`), or make \
                  it a row check",
                 e.message
             )),

@@ -108,7 +108,7 @@ impl Session {
         if !self.in_tx {
             // sqlx caches prepared statements per connection; after five runs
             // PostgreSQL may switch one to a generic plan, in which
-            // `:platform is null or ...` is no longer folded for the value at
+            // `:channel is null or ...` is no longer folded for the value at
             // hand. Every parameter set is planned for its own values, as on
             // a fresh connection (PostgreSQL 12+; older servers keep the
             // default).

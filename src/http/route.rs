@@ -218,7 +218,7 @@ mod tests {
         let s = set(vec![
             ("date_from", date("2025-10-01")),
             ("date_to", date("2025-10-03")),
-            ("platform", ParamValue::Null),
+            ("region", ParamValue::Null),
         ]);
         let req = r.request(&s, &ApiMapping::default()).unwrap();
         assert_eq!(
@@ -233,10 +233,10 @@ mod tests {
         assert_eq!(r.params(), vec!["end_date"]);
         let mut api = ApiMapping::default();
         api.params.insert("date_to".into(), "end_date".into());
-        api.params.insert("platform".into(), "source".into());
+        api.params.insert("region".into(), "source".into());
         let s = set(vec![
             ("date_to", date("2025-10-03")),
-            ("platform", ParamValue::Text("a b&c".into())),
+            ("region", ParamValue::Text("a b&c".into())),
             (
                 "ids",
                 ParamValue::List(vec![ParamValue::Integer(1), ParamValue::Integer(2)]),

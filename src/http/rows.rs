@@ -522,22 +522,25 @@ mod tests {
 
     fn contract() -> Vec<ColumnSpec> {
         spec(&[
-            ("dt", "date", Some(false)),
-            ("leads", "int8", Some(false)),
-            ("spend", "numeric", Some(false)),
-            ("cpl", "numeric", Some(true)),
+            ("ordered_on", "date", Some(false)),
+            ("orders", "int8", Some(false)),
+            ("amount", "numeric", Some(false)),
+            ("avg_amount", "numeric", Some(true)),
         ])
     }
 
     #[test]
     fn an_array_of_objects_in_the_contract_shape_reads_cleanly() {
         let body = json!([
-            {"dt": "2025-10-01", "leads": 3, "spend": 12.5, "cpl": 4.1666},
-            {"leads": 0, "dt": "2025-10-02", "spend": 0, "cpl": null},
+            {"ordered_on": "2025-10-01", "orders": 3, "amount": 12.5, "avg_amount": 4.1666},
+            {"orders": 0, "ordered_on": "2025-10-02", "amount": 0, "avg_amount": null},
         ]);
         let r = rows_from_json(&body, &ApiMapping::default(), Some(&contract()), None);
         assert!(r.problems.is_empty(), "{:?}", r.problems);
-        assert_eq!(r.output.column_names(), vec!["dt", "leads", "spend", "cpl"]);
+        assert_eq!(
+            r.output.column_names(),
+            vec!["ordered_on", "orders", "amount", "avg_amount"]
+        );
         assert_eq!(r.output.rows[1][0], Cell::Text("2025-10-02".into()));
         assert_eq!(r.output.rows[0][1], Cell::Int(3));
         assert_eq!(
@@ -549,28 +552,29 @@ mod tests {
 
     #[test]
     fn numbers_as_strings_fail_unless_declared() {
-        let body = json!([{"dt": "2025-10-01", "leads": 3, "spend": "12.50", "cpl": "4.1"}]);
+        let body = json!([{"ordered_on": "2025-10-01", "orders": 3, "amount": "12.50", "avg_amount": "4.1"}]);
         let r = rows_from_json(&body, &ApiMapping::default(), Some(&contract()), None);
         assert_eq!(r.problems.len(), 2, "{:?}", r.problems);
         assert!(
-            r.problems[0].starts_with("field `spend` is a string in 1 of 1 rows (row 1: \"12.50\"); expected a number for numeric"),
+            r.problems[0].starts_with("field `amount` is a string in 1 of 1 rows (row 1: \"12.50\"); expected a number for numeric"),
             "{}",
             r.problems[0]
         );
-        assert!(r.problems[0].contains("decimal_strings: [spend]"));
+        assert!(r.problems[0].contains("decimal_strings: [amount]"));
         // The values still compare.
         assert_eq!(
             r.output.rows[0][2],
             Cell::Numeric(BigDecimal::from_str("12.50").unwrap())
         );
         let api = ApiMapping {
-            decimal_strings: vec!["spend".into(), "cpl".into()],
+            decimal_strings: vec!["amount".into(), "avg_amount".into()],
             ..Default::default()
         };
         let r = rows_from_json(&body, &api, Some(&contract()), None);
         assert!(r.problems.is_empty(), "{:?}", r.problems);
         // A string that is no number fails even where strings are allowed.
-        let body = json!([{"dt": "2025-10-01", "leads": 3, "spend": "n/a", "cpl": null}]);
+        let body =
+            json!([{"ordered_on": "2025-10-01", "orders": 3, "amount": "n/a", "avg_amount": null}]);
         assert_eq!(
             rows_from_json(&body, &api, Some(&contract()), None)
                 .problems
@@ -582,22 +586,28 @@ mod tests {
     #[test]
     fn missing_extra_null_and_badly_typed_fields() {
         let body = json!([
-            {"dt": "01.10.2025", "leads": 2.5, "spend": null, "extra": 1},
-            {"dt": "2025-10-02T00:00:00", "leads": "3", "spend": 1, "extra": 2},
+            {"ordered_on": "01.10.2025", "orders": 2.5, "amount": null, "extra": 1},
+            {"ordered_on": "2025-10-02T00:00:00", "orders": "3", "amount": 1, "extra": 2},
         ]);
         let r = rows_from_json(&body, &ApiMapping::default(), Some(&contract()), None);
         let p = r.problems.join("\n");
-        assert!(p.contains("field `dt` is a string in 2 of 2 rows (row 1: \"01.10.2025\"); expected an ISO date string"), "{p}");
+        assert!(p.contains("field `ordered_on` is a string in 2 of 2 rows (row 1: \"01.10.2025\"); expected an ISO date string"), "{p}");
         assert!(
-            p.contains("field `leads` is a number in 2 of 2 rows"),
+            p.contains("field `orders` is a number in 2 of 2 rows"),
             "{p}"
         );
         assert!(
-            p.contains("field `spend` is null in 1 of 2 rows; expected never null"),
+            p.contains("field `amount` is null in 1 of 2 rows; expected never null"),
             "{p}"
         );
-        assert!(p.contains("field `cpl` is missing in 2 of 2 rows"), "{p}");
-        assert_eq!(r.output.column_names(), vec!["dt", "leads", "spend"]);
+        assert!(
+            p.contains("field `avg_amount` is missing in 2 of 2 rows"),
+            "{p}"
+        );
+        assert_eq!(
+            r.output.column_names(),
+            vec!["ordered_on", "orders", "amount"]
+        );
         assert!(
             p.contains("field `extra` is not in expect.columns (in 2 of 2 rows)"),
             "{p}"
@@ -608,12 +618,12 @@ mod tests {
     fn rows_in_a_field_renamed_fields_and_a_single_object() {
         let api = ApiMapping {
             rows: vec!["result".into(), "items".into()],
-            fields: [("dt".to_string(), "date".to_string())]
+            fields: [("ordered_on".to_string(), "date".to_string())]
                 .into_iter()
                 .collect(),
             ..Default::default()
         };
-        let body = json!({"result": {"items": [{"date": "2025-10-01", "leads": 1, "spend": 2, "cpl": 2}]}});
+        let body = json!({"result": {"items": [{"date": "2025-10-01", "orders": 1, "amount": 2, "avg_amount": 2}]}});
         let r = rows_from_json(&body, &api, Some(&contract()), None);
         assert!(r.problems.is_empty(), "{:?}", r.problems);
         assert_eq!(r.output.rows.len(), 1);
@@ -624,12 +634,12 @@ mod tests {
             r.problems
         );
         // One object at the top level is one row (a KPI card).
-        let kpi = json!({"dt": "2025-10-01", "leads": 1, "spend": 2, "cpl": null});
+        let kpi = json!({"ordered_on": "2025-10-01", "orders": 1, "amount": 2, "avg_amount": null});
         let r = rows_from_json(&kpi, &ApiMapping::default(), Some(&contract()), None);
         assert!(r.problems.is_empty(), "{:?}", r.problems);
         assert_eq!(r.output.rows.len(), 1);
         // A wrapper without `api.rows` is named in a hint.
-        let wrapped = json!({"data": [{"dt": "2025-10-01", "leads": 1, "spend": 2, "cpl": null}]});
+        let wrapped = json!({"data": [{"ordered_on": "2025-10-01", "orders": 1, "amount": 2, "avg_amount": null}]});
         let r = rows_from_json(&wrapped, &ApiMapping::default(), Some(&contract()), None);
         assert!(
             r.problems
@@ -703,11 +713,11 @@ mod tests {
 
         fn contract() -> Vec<ColumnSpec> {
             spec(&[
-                ("platform", "text", Some(false)),
-                ("dt", "date", Some(false)),
-                ("leads", "int8", Some(false)),
-                ("spend", "numeric", Some(false)),
-                ("cpl", "numeric", None),
+                ("channel", "text", Some(false)),
+                ("ordered_on", "date", Some(false)),
+                ("orders", "int8", Some(false)),
+                ("amount", "numeric", Some(false)),
+                ("avg_amount", "numeric", None),
             ])
         }
 
@@ -726,15 +736,15 @@ mod tests {
                         serde_json::from_str::<Value>(&cents(c)).unwrap()
                     };
                     json!({
-                        "platform": p,
-                        "dt": (day0 + chrono::Days::new(*d as u64)).format("%Y-%m-%d").to_string(),
-                        "leads": l,
-                        "spend": dec(*s),
-                        "cpl": c.map(dec).unwrap_or(Value::Null),
+                        "channel": p,
+                        "ordered_on": (day0 + chrono::Days::new(*d as u64)).format("%Y-%m-%d").to_string(),
+                        "orders": l,
+                        "amount": dec(*s),
+                        "avg_amount": c.map(dec).unwrap_or(Value::Null),
                     })
                 }).collect();
                 let api = ApiMapping {
-                    decimal_strings: if as_strings { vec!["spend".into(), "cpl".into()] } else { vec![] },
+                    decimal_strings: if as_strings { vec!["amount".into(), "avg_amount".into()] } else { vec![] },
                     ..Default::default()
                 };
                 let r = rows_from_json(&Value::Array(body), &api, Some(&contract()), None);

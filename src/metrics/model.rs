@@ -217,12 +217,12 @@ pub struct Explanation {
 /// One measured value, as the JSON report and the history carry it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MetricValue {
-    /// The rule's name (`coverage_pct`, `row_count`, `freshness(date)`).
+    /// The rule's name (`shipped_pct`, `row_count`, `freshness(date)`).
     pub name: String,
     /// The day of the data it belongs to (series over the data's own time).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub day: Option<NaiveDate>,
-    /// The value of the split (`by:`), e.g. the platform; `(null)` for NULL.
+    /// The value of the split (`by:`), e.g. the channel; `(null)` for NULL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dimension: Option<String>,
     pub value: f64,
@@ -255,7 +255,7 @@ impl MetricValue {
             anomaly: None,
         }
     }
-    /// `name`, `name [meta]`.
+    /// `name`, `name [web]`.
     pub fn label(&self) -> String {
         match &self.dimension {
             Some(d) => format!("{} [{d}]", self.name),

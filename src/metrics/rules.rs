@@ -383,7 +383,7 @@ mod tests {
         };
         let w = Watch::default();
         let spec = MetricSpec {
-            name: "coverage_pct",
+            name: "shipped_pct",
             unit: Some("%"),
             thresholds: &t,
             severity: Severity::Error,
@@ -396,12 +396,12 @@ mod tests {
         assert_eq!(o[0].status, Status::Pass, "{}", o[0].message);
         assert_eq!(v.iter().filter(|x| x.judged).count(), 2);
         assert_eq!(v[0].min, Some(30.0));
-        let s = vec![(Some("meta".to_string()), series(&[40.0, 41.0, 42.0, 12.5]))];
+        let s = vec![(Some("web".to_string()), series(&[40.0, 41.0, 42.0, 12.5]))];
         let (o, _) = judge_days(&spec, &s);
         assert_eq!(o[0].status, Status::Fail);
         assert!(
             o[0].message
-                .contains("2025-09-04 [meta]: 12.5 below the minimum 30"),
+                .contains("2025-09-04 [web]: 12.5 below the minimum 30"),
             "{}",
             o[0].message
         );
@@ -418,7 +418,7 @@ mod tests {
         };
         let t = Thresholds::default();
         let spec = MetricSpec {
-            name: "coverage_pct",
+            name: "shipped_pct",
             unit: None,
             thresholds: &t,
             severity: Severity::Error,
@@ -427,7 +427,7 @@ mod tests {
         let mut values: Vec<f64> = (0..35).map(|i| 84.0 + (i % 3) as f64).collect();
         values[33] = 60.0; // 2025-10-04
         let (o, v) = judge_days(&spec, &vec![(None, series(&values))]);
-        let a = o.iter().find(|o| o.name == "coverage_pct.anomaly").unwrap();
+        let a = o.iter().find(|o| o.name == "shipped_pct.anomaly").unwrap();
         assert_eq!(a.status, Status::Fail);
         assert_eq!(a.severity, Severity::Warn);
         assert!(

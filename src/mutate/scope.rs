@@ -1,6 +1,6 @@
 //! What a column reference refers to: the relations of the database (the
 //! catalog, read by the command from the loaded cluster) and the FROM items
-//! of every SELECT, so `l.spend` can be replaced by another column of the
+//! of every SELECT, so `o.amount` can be replaced by another column of the
 //! same relation and type.
 
 use super::extent::Range;

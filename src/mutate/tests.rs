@@ -68,15 +68,15 @@ fn ctx() -> Context {
 }
 
 const CLAUSES: &str = "\
--- totals per platform
-select l.platform, -- the key
-       sum(l.spend) as spend, count(distinct l.lead_id) as leads
-from dashboards.leads l
-join dashboards.campaigns c on c.id = l.campaign_id /* same id */
-group by l.platform, c.name
+-- totals per channel
+select o.channel, -- the key
+       sum(o.amount) as amount, count(distinct o.order_id) as orders
+from shop.orders o
+join shop.customers c on c.id = o.customer_id /* same id */
+group by o.channel, c.name
 union
 select distinct 'x', 0, 0
-order by spend desc, leads
+order by amount desc, orders
 limit 10";
 
 #[test]
@@ -85,7 +85,7 @@ fn clauses_family() {
     let m = expect(
         &ms,
         Operator::Distinct,
-        &CLAUSES.replacen("select l.platform", "select distinct l.platform", 1),
+        &CLAUSES.replacen("select o.channel", "select distinct o.channel", 1),
     );
     assert_eq!((m.start.line, m.start.column), (2, 7));
     expect(
@@ -96,54 +96,54 @@ fn clauses_family() {
     expect(
         &ms,
         Operator::Join,
-        &CLAUSES.replace("\njoin dashboards", "\nleft join dashboards"),
+        &CLAUSES.replace("\njoin shop", "\nleft join shop"),
     );
     expect(
         &ms,
         Operator::Join,
-        &CLAUSES.replace("\njoin dashboards", "\nfull join dashboards"),
+        &CLAUSES.replace("\njoin shop", "\nfull join shop"),
     );
     expect(
         &ms,
         Operator::GroupBy,
-        &CLAUSES.replace("group by l.platform, c.name", "group by c.name"),
+        &CLAUSES.replace("group by o.channel, c.name", "group by c.name"),
     );
     expect(
         &ms,
         Operator::GroupBy,
-        &CLAUSES.replace("group by l.platform, c.name", "group by l.platform"),
+        &CLAUSES.replace("group by o.channel, c.name", "group by o.channel"),
     );
     for agg in ["avg", "min", "max"] {
         expect(
             &ms,
             Operator::Aggregate,
-            &CLAUSES.replace("sum(l.spend)", &format!("{agg}(l.spend)")),
+            &CLAUSES.replace("sum(o.amount)", &format!("{agg}(o.amount)")),
         );
     }
     expect(
         &ms,
         Operator::Aggregate,
-        &CLAUSES.replace("count(distinct l.lead_id)", "count(l.lead_id)"),
+        &CLAUSES.replace("count(distinct o.order_id)", "count(o.order_id)"),
     );
     expect(
         &ms,
         Operator::OrderBy,
-        &CLAUSES.replace("spend desc, leads", "spend asc, leads"),
+        &CLAUSES.replace("amount desc, orders", "amount asc, orders"),
     );
     expect(
         &ms,
         Operator::OrderBy,
-        &CLAUSES.replace("spend desc, leads", "spend desc, leads desc"),
+        &CLAUSES.replace("amount desc, orders", "amount desc, orders desc"),
     );
     expect(
         &ms,
         Operator::SortKey,
-        &CLAUSES.replace("order by spend desc, leads", "order by leads"),
+        &CLAUSES.replace("order by amount desc, orders", "order by orders"),
     );
     expect(
         &ms,
         Operator::SortKey,
-        &CLAUSES.replace("order by spend desc, leads", "order by spend desc"),
+        &CLAUSES.replace("order by amount desc, orders", "order by amount desc"),
     );
     expect(
         &ms,
@@ -312,21 +312,21 @@ fn null_family() {
 
 const IDENTIFIERS: &str = "\
 with w as (select 1 as k)
-select l.spend * 1.5 as s, clicks, w.k
-from dashboards.leads l, w -- the window
-where l.day >= :date_from::date - interval '7 days'
-  and l.day < :date_from + '1 day'::interval";
+select o.amount * 1.5 as s, quantity, w.k
+from shop.orders o, w -- the window
+where o.day >= :date_from::date - interval '7 days'
+  and o.day < :date_from + '1 day'::interval";
 
-fn leads_catalog() -> Catalog {
+fn orders_catalog() -> Catalog {
     let mut c = Catalog::default();
     for (col, ty) in [
         ("day", "date"),
-        ("spend", "numeric"),
-        ("clicks", "bigint"),
-        ("revenue", "numeric"),
-        ("created", "date"),
+        ("amount", "numeric"),
+        ("quantity", "bigint"),
+        ("discount", "numeric"),
+        ("shipped_on", "date"),
     ] {
-        c.add("dashboards", "leads", col, ty);
+        c.add("shop", "orders", col, ty);
     }
     c
 }
@@ -334,7 +334,7 @@ fn leads_catalog() -> Catalog {
 #[test]
 fn identifiers_family() {
     let mut ctx = Context {
-        catalog: leads_catalog(),
+        catalog: orders_catalog(),
         ..Default::default()
     };
     ctx.params
@@ -344,17 +344,17 @@ fn identifiers_family() {
     expect(
         &ms,
         Operator::Column,
-        &IDENTIFIERS.replace("l.spend", "l.revenue"),
+        &IDENTIFIERS.replace("o.amount", "o.discount"),
     );
     expect(
         &ms,
         Operator::Column,
-        &IDENTIFIERS.replace("where l.day >=", "where l.created >="),
+        &IDENTIFIERS.replace("where o.day >=", "where o.shipped_on >="),
     );
-    // `clicks` is unqualified next to the CTE `w`, which could hold it too.
+    // `quantity` is unqualified next to the CTE `w`, which could hold it too.
     assert!(!ms
         .iter()
-        .any(|m| m.operator == Operator::Column && m.original == "clicks"));
+        .any(|m| m.operator == Operator::Column && m.original == "quantity"));
     // `w.k` is a CTE column: no catalog type.
     assert!(!ms
         .iter()

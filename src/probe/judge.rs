@@ -501,12 +501,8 @@ mod tests {
     #[test]
     fn order_columns_only_when_plain() {
         assert_eq!(
-            order_columns(Some("severity_rank, spend desc, platform NULLS LAST")),
-            Some(vec![
-                "severity_rank".into(),
-                "spend".into(),
-                "platform".into()
-            ])
+            order_columns(Some("priority, amount desc, channel NULLS LAST")),
+            Some(vec!["priority".into(), "amount".into(), "channel".into()])
         );
         assert_eq!(order_columns(Some("abs(x) desc")), None);
         assert_eq!(order_columns(None), None);
@@ -530,8 +526,8 @@ mod tests {
                 .map(|(n, p)| vec![Cell::Int(*n), Cell::Text(p.to_string())])
                 .collect(),
         };
-        let sql = out(&[(1, "meta"), (2, "google")]);
-        let api = out(&[(1, "meta"), (5, "mock")]);
+        let sql = out(&[(1, "web"), (2, "store")]);
+        let api = out(&[(1, "web"), (5, "mock")]);
         let c = compare(&sql, &api, &CompareOptions::default());
         let o = rows(&req(), &c, Reads::DifferedTwice, Severity::Error);
         assert_eq!(
@@ -542,7 +538,7 @@ mod tests {
             o.details,
             vec![
                 "only in the API: n=5 p=mock",
-                "only in the SQL: n=2 p=google"
+                "only in the SQL: n=2 p=store"
             ]
         );
         let same = compare(&sql, &sql, &CompareOptions::default());

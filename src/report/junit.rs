@@ -91,7 +91,7 @@ fn case(r: &UnitResult, several_targets: bool) -> TestCase {
     if r.verdict == Verdict::Warn {
         tc.set_system_out(format!("warning:\n{}", failure_text(r)));
     }
-    // Measured values as properties: `metric:coverage_pct [meta]@2025-10-05`.
+    // Measured values as properties: `metric:shipped_pct [web]@2025-10-05`.
     for m in r.metrics.iter().filter(|m| m.judged) {
         let at = m.day.map(|d| format!("@{d}")).unwrap_or_default();
         tc.add_property(Property::new(

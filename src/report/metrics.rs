@@ -50,8 +50,8 @@ pub fn judged_by_metric(metrics: &[MetricValue]) -> Vec<(&str, Vec<&MetricValue>
     out
 }
 
-/// One line per metric: `coverage_pct 2025-10-04: 60.12 %, 2025-10-05: 79.4 %`
-/// or, split by a dimension, `share 2025-10-05: direct 19.2 %, meta 48.8 %`
+/// One line per metric: `shipped_pct 2025-10-04: 60.12 %, 2025-10-05: 79.4 %`
+/// or, split by a dimension, `share 2025-10-05: phone 19.2 %, web 48.8 %`
 /// (the newest judged day only).
 pub fn metric_line(name: &str, values: &[&MetricValue]) -> String {
     let split = values.iter().any(|v| v.dimension.is_some());

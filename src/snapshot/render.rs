@@ -1,10 +1,10 @@
 //! Deterministic text for a query output: the body of a `.snap` file.
 //!
 //! ```text
-//! platform | leads | share_pct
+//! channel | orders | pct_of_total
 //! text | int8 | numeric
 //! ---
-//! google | 120 | 33.333333
+//! store | 120 | 33.333333
 //! ```
 //! Values are separated by ` | `; text that could be misread (empty, `NULL`,
 //! containing `|`, a newline or edge spaces) is written as a JSON string.

@@ -88,19 +88,19 @@ mod tests {
     #[test]
     fn tells_aggregates_apart() {
         assert_eq!(
-            uses_aggregate("abs(sum(share_pct) - 100) < 0.01"),
+            uses_aggregate("abs(sum(pct_of_total) - 100) < 0.01"),
             Some(true)
         );
         assert_eq!(
             uses_aggregate("count(*) filter (where x > :limit) = 0"),
             Some(true)
         );
-        assert_eq!(uses_aggregate("bool_and(leads >= 0)"), Some(true));
+        assert_eq!(uses_aggregate("bool_and(orders >= 0)"), Some(true));
         assert_eq!(
-            uses_aggregate("not exists (select 1 from out where leads < 0)"),
+            uses_aggregate("not exists (select 1 from out where orders < 0)"),
             Some(false)
         );
-        assert_eq!(uses_aggregate("leads > 0"), Some(false));
+        assert_eq!(uses_aggregate("orders > 0"), Some(false));
         assert_eq!(uses_aggregate("((( nonsense"), None);
     }
 }

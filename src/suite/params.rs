@@ -400,7 +400,7 @@ mod tests {
     #[test]
     fn infers_types() {
         assert_eq!(infer_type(&y("2025-10-01")), Some(ParamType::Date));
-        assert_eq!(infer_type(&y("meta")), Some(ParamType::Text));
+        assert_eq!(infer_type(&y("web")), Some(ParamType::Text));
         assert_eq!(infer_type(&y("20")), Some(ParamType::Integer));
         assert_eq!(infer_type(&y("1.5")), Some(ParamType::Numeric));
         assert_eq!(infer_type(&y("[a, b]")), Some(ParamType::TextList));

@@ -372,7 +372,7 @@ pub struct RawMetric {
     pub unit: Option<String>,
     /// A series over the data's own time: SQL giving each row's day.
     pub per_day: Option<String>,
-    /// Split the series by this SQL expression (e.g. the platform).
+    /// Split the series by this SQL expression (e.g. the channel).
     pub by: Option<String>,
     /// Days read back from the latest day in the data (default 35, or more
     /// when the anomaly rule needs it).
@@ -475,7 +475,7 @@ impl<'de> Deserialize<'de> for TimingRuns {
     }
 }
 
-/// A key: one column (`order_id`) or several (`[region, product]`).
+/// A key: one column (`order_id`) or several (`[region, sku]`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeySpec(pub Vec<String>);
 

@@ -1,5 +1,5 @@
 //! The JSON report (schema `assay.bench/v3`): flat results, rounded numbers.
-//! v3 is schema-agnostic: `volume` (rows of `volume_relation`) instead of `leads`.
+//! v3 is schema-agnostic: `volume` (rows of `volume_relation`) instead of a count named after one suite's table.
 //! v2 names timing figures for what they are: `judged_ms` (what budgets and
 //! baselines judge) with `judged` saying what it is (`max of 5 runs`);
 //! `p95_ms` only from 20 runs.

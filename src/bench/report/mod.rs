@@ -356,7 +356,7 @@ mod tests {
             measurement: Measurement {
                 check: check.into(),
                 param_set: set.into(),
-                params: BTreeMap::from([("platform".to_string(), json!("meta"))]),
+                params: BTreeMap::from([("channel".to_string(), json!("web"))]),
                 scale,
                 volume: (scale * 1000.0) as u64,
                 budget_ms: 100.0,
@@ -524,7 +524,7 @@ mod tests {
     fn table_columns_line_up() {
         let r = report(vec![
             row("a_long_check", "x", 1.0, 1.0, BenchVerdict::Pass),
-            row("b", "platform=meta,window=1", 1.0, 12.5, BenchVerdict::Pass),
+            row("b", "channel=web,window=1", 1.0, 12.5, BenchVerdict::Pass),
         ]);
         let text = human(&r, false);
         // Columns are aligned in characters (`×` is two bytes).

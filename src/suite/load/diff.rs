@@ -28,8 +28,9 @@ pub(super) fn diff_spec(
         for c in cols {
             if c.trim().is_empty() {
                 errors.push(
-                    err("key", "diff.key: a key column needs a name".into())
-                        .help("write the output columns that identify a row, e.g. `key: [region, product]`"),
+                    err("key", "diff.key: a key column needs a name".into()).help(
+                        "write the output columns that identify a row, e.g. `key: [region, sku]`",
+                    ),
                 );
             } else if !seen.insert(c.as_str()) {
                 errors.push(
@@ -65,7 +66,7 @@ pub(super) fn diff_spec(
                     "expect_different",
                     "diff.expect_different: say why the output is meant to differ".into(),
                 )
-                .help("e.g. `expect_different: \"F2: spend follows the platform filter\"`; remove it once the change is merged"),
+                .help("e.g. `expect_different: \"F2: the total follows the channel filter\"`; remove it once the change is merged"),
             );
             None
         }

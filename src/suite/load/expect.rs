@@ -139,8 +139,8 @@ pub(super) fn expectations(
                 )
                 .help(
                     "an aggregate check is one boolean over the whole output (`out`): write it \
-                     over aggregates, e.g. `sum(share_pct) between 99.99 and 100.01` or \
-                     `count(*) filter (where leads < 0) = 0`; a condition on each row is a row check",
+                     over aggregates, e.g. `sum(pct_of_total) between 99.99 and 100.01` or \
+                     `count(*) filter (where amount < 0) = 0`; a condition on each row is a row check",
                 ),
             );
         }
@@ -222,7 +222,7 @@ pub(super) fn expectations(
                 if r.measures.is_empty() {
                     errors.push(
                         err(&here, format!("relation `{}` needs `measures`", r.name))
-                            .help("list the columns to sum, e.g. `measures: [leads]`"),
+                            .help("list the columns to sum, e.g. `measures: [amount]`"),
                     );
                 }
                 RelationKind::Partition {
