@@ -143,7 +143,7 @@ mod tests {
                     "date_from".to_string(),
                     ParamValue::Date(NaiveDate::from_ymd_opt(2025, 10, 1).unwrap()),
                 ),
-                ("platform".to_string(), ParamValue::Text("meta".into())),
+                ("channel".to_string(), ParamValue::Text("web".into())),
             ]),
         }];
         let c = Candidates::of(
@@ -161,7 +161,7 @@ mod tests {
         for d in ["2025-09-29", "2025-09-30", "2025-10-01", "2025-10-02"] {
             assert!(c.dates.contains(&day(d)), "{d}: {:?}", c.dates);
         }
-        assert!(c.texts.contains("paid") && c.texts.contains("meta"));
+        assert!(c.texts.contains("paid") && c.texts.contains("web"));
     }
 
     #[test]
