@@ -1,6 +1,8 @@
 //! Benchmarks of assay's own hot paths (no database): parameter rewriting,
 //! snapshot rendering and comparison, output normalisation, and rendering a
-//! suite-sized run (113 units) in every report format.
+//! suite-sized run (113 units) in every report format, and the data model's
+//! row generation (rows of `model.yaml` generated and binary-encoded, the
+//! per-row work of `assay gen`).
 //!
 //! `cargo bench --bench harness -- --save-baseline main` saves a baseline;
 //! `cargo bench --bench harness -- --baseline main` compares against it.
@@ -206,5 +208,86 @@ fn benches(c: &mut Criterion) {
     }
 }
 
-criterion_group!(harness, benches);
+/// The analytics model's plan at `scale` (seed of assay.yaml).
+fn analytics_plan(scale: f64) -> assay::gen::plan::Plan {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let model = assay::gen::model::load(root, std::path::Path::new("model.yaml"))
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assay::gen::plan::Plan::new(std::sync::Arc::new(model), scale, 20251005).unwrap()
+}
+
+/// Generates and encodes the rows of table `ti` for `combos` (the work of a
+/// loading task, without the server): an encoding per column from the kind
+/// of value it yields (a numeric(12,2) for decimals, as the schema has).
+fn encode_rows(
+    plan: &assay::gen::plan::Plan,
+    ti: usize,
+    combos: std::ops::Range<u64>,
+    buf: &mut assay::gen::copy_binary::CopyBuffer,
+) -> u64 {
+    use assay::gen::encode::{put, Enc};
+    use assay::gen::value::Kind;
+    let t = &plan.model.tables[ti];
+    let cols: Vec<(usize, Enc)> = t
+        .loaded_columns()
+        .map(|(i, c)| {
+            let k = c.kind.without_null();
+            let enc = if k.within(Kind::INT) {
+                Enc::Int8
+            } else if k.within(Kind::NUMBER) {
+                Enc::Numeric(Some(2))
+            } else if k.within(Kind::BOOL) {
+                Enc::Bool
+            } else if k.within(Kind::DATE) {
+                Enc::Date
+            } else {
+                Enc::Text
+            };
+            (i, enc)
+        })
+        .collect();
+    plan.generate(ti, combos, |row| {
+        buf.row(cols.len() as i16);
+        for &(i, enc) in &cols {
+            put(buf, enc, &row[i])?;
+        }
+        Ok::<(), String>(())
+    })
+    .unwrap()
+}
+
+fn gen_benches(c: &mut Criterion) {
+    // Scale 10: 150k leads over a year; a checksum of every loaded table's
+    // encoded rows shows that a change to the interpreter kept the values.
+    let plan = analytics_plan(10.0);
+    let mut sum = 0xcbf2_9ce4_8422_2325u64;
+    for (ti, t) in plan.model.tables.iter().enumerate().filter(|(_, t)| t.load) {
+        let mut buf = assay::gen::copy_binary::CopyBuffer::default();
+        let n = encode_rows(&plan, ti, 0..plan.tables[ti].combos, &mut buf);
+        for &b in buf.as_bytes() {
+            sum = (sum ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+        }
+        eprintln!("{}: {n} rows, {} bytes", t.name, buf.len());
+    }
+    eprintln!("checksum of the encoded rows at scale 10: {sum:016x}");
+    let leads = plan.model.table("dashboards.fact_leads").unwrap();
+    let ads = plan.model.table("dashboards.ad_stats_daily").unwrap();
+    // The loader's buffer: 1 MB chunks in a buffer of 3 MB.
+    let new_buf = || assay::gen::copy_binary::CopyBuffer::with_capacity(3 << 20);
+    // About 10k leads (24 days) and 10k campaign-days (the first 720 combinations).
+    c.bench_function("gen_fact_leads_24_days", |b| {
+        b.iter(|| {
+            let mut buf = new_buf();
+            encode_rows(&plan, leads, 0..24, &mut buf)
+        })
+    });
+    c.bench_function("gen_ad_stats_720_combos", |b| {
+        b.iter(|| {
+            let mut buf = new_buf();
+            encode_rows(&plan, ads, 0..720, &mut buf)
+        })
+    });
+}
+
+criterion_group!(harness, benches, gen_benches);
 criterion_main!(harness);

@@ -1,8 +1,9 @@
 //! How fast a small generated dataset replaces the previous one in the
 //! throwaway cluster: TRUNCATE the model's tables, COPY a new dataset (a new
 //! seed each time, planned and generated inside the timing) and run the
-//! suite's light `scale.reload` hook (view refresh). This is the step a
-//! property search over generated data repeats for every dataset it tries.
+//! suite's light `scale.reload` hook (view refresh) on the same connection,
+//! as the search's `Lab::load` does. This is the step a property search
+//! over generated data repeats for every dataset it tries.
 //!
 //! ```sh
 //! cargo bench --bench reload                                   # the analytics suite, ~200 rows
@@ -83,11 +84,31 @@ fn main() {
                 rt.block_on(async {
                     load::replace(&mut conn, &plan, &targets).await.unwrap();
                     for f in &cfg.reload {
-                        setup::run_sql_file(&db.pool, &suite.root, f).await.unwrap();
+                        setup::run_sql_file_on(&mut conn, &suite.root, f)
+                            .await
+                            .unwrap();
                     }
                 });
             })
         });
+        // The same with the hook on another pooled connection (as the
+        // search did before): the second backend costs the difference.
+        c.bench_function(
+            &format!("reload/{}/hook_on_another_connection", suite.config.name),
+            |b| {
+                b.iter(|| {
+                    let plan =
+                        Plan::new(model.clone(), scale, seed.fetch_add(1, Ordering::Relaxed))
+                            .unwrap();
+                    rt.block_on(async {
+                        load::replace(&mut conn, &plan, &targets).await.unwrap();
+                        for f in &cfg.reload {
+                            setup::run_sql_file(&db.pool, &suite.root, f).await.unwrap();
+                        }
+                    });
+                })
+            },
+        );
         // The parts: the rows alone, and the reload hook alone.
         c.bench_function(&format!("reload/{}/rows_only", suite.config.name), |b| {
             b.iter(|| {
@@ -101,7 +122,9 @@ fn main() {
             b.iter(|| {
                 rt.block_on(async {
                     for f in &cfg.reload {
-                        setup::run_sql_file(&db.pool, &suite.root, f).await.unwrap();
+                        setup::run_sql_file_on(&mut conn, &suite.root, f)
+                            .await
+                            .unwrap();
                     }
                 })
             })

@@ -28,17 +28,28 @@ pub async fn apply(pool: &PgPool, suite: &Suite) -> Result<(), SetupError> {
 /// line of the statement that failed (and of the position in it, when
 /// PostgreSQL reports one).
 pub async fn run_sql_file(pool: &PgPool, root: &Path, file: &Path) -> Result<(), SetupError> {
-    let text = std::fs::read_to_string(root.join(file)).map_err(|e| SetupError {
-        file: file.to_path_buf(),
-        line: None,
-        column: None,
-        message: format!("cannot read: {e}"),
-    })?;
     let mut conn = pool.acquire().await.map_err(|e| SetupError {
         file: file.to_path_buf(),
         line: None,
         column: None,
         message: crate::db::describe_error(&e).0,
+    })?;
+    run_sql_file_on(&mut conn, root, file).await
+}
+
+/// [`run_sql_file`] on a connection the caller holds (the connection that
+/// just loaded the data the script reads: no other backend has to be woken
+/// and catch up with what it changed).
+pub async fn run_sql_file_on(
+    conn: &mut sqlx::PgConnection,
+    root: &Path,
+    file: &Path,
+) -> Result<(), SetupError> {
+    let text = std::fs::read_to_string(root.join(file)).map_err(|e| SetupError {
+        file: file.to_path_buf(),
+        line: None,
+        column: None,
+        message: format!("cannot read: {e}"),
     })?;
     for (start, statement) in crate::sql::split_statements(&text) {
         if let Err(e) = sqlx::raw_sql(statement).execute(&mut *conn).await {

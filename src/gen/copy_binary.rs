@@ -86,7 +86,9 @@ impl CopyBuffer {
     }
     /// A `numeric` of `units` × 10^-`dscale` (e.g. 12345, 2 → 123.45).
     pub fn numeric(&mut self, units: i128, dscale: u16) {
-        let (digits, weight) = base10000(units.unsigned_abs(), dscale);
+        let mut digits = [0i16; MAX_DIGITS];
+        let (n, weight) = base10000_into(units.unsigned_abs(), dscale, &mut digits);
+        let digits = &digits[..n];
         let len = 8 + 2 * digits.len();
         self.bytes.extend_from_slice(&(len as i32).to_be_bytes());
         self.bytes
@@ -122,27 +124,44 @@ fn base10000_cents(cents: u64) -> (Vec<i16>, i16) {
     base10000(cents as u128, 2)
 }
 
+/// Base-10000 digits a `u128` can need (39 decimal digits, and up to 3 more
+/// to align the fraction).
+const MAX_DIGITS: usize = 11;
+
 /// Base-10000 digits (most significant first, no leading or trailing zero
 /// digits) and the weight of the first digit, for `units × 10^-dscale`.
+#[cfg(test)]
 fn base10000(units: u128, dscale: u16) -> (Vec<i16>, i16) {
+    let mut digits = [0i16; MAX_DIGITS];
+    let (n, weight) = base10000_into(units, dscale, &mut digits);
+    (digits[..n].to_vec(), weight)
+}
+
+/// [`base10000`] into `out` without allocating (a value per row): the
+/// number of digits written and the weight.
+fn base10000_into(units: u128, dscale: u16, out: &mut [i16; MAX_DIGITS]) -> (usize, i16) {
     if units == 0 {
-        return (Vec::new(), 0);
+        return (0, 0);
     }
     // Align the fraction to whole base-10000 digits.
     let pad = (4 - dscale % 4) % 4;
     let frac_digits = ((dscale + pad) / 4) as i16;
     let mut n = units.saturating_mul(10u128.pow(pad as u32));
-    let mut digits = Vec::new();
+    // Least significant first, from the end of `out`.
+    let mut start = MAX_DIGITS;
     while n > 0 {
-        digits.push((n % 10_000) as i16);
+        start -= 1;
+        out[start] = (n % 10_000) as i16;
         n /= 10_000;
     }
-    digits.reverse();
-    let weight = digits.len() as i16 - 1 - frac_digits;
-    while digits.last() == Some(&0) {
-        digits.pop();
+    let len = MAX_DIGITS - start;
+    out.copy_within(start.., 0);
+    let weight = len as i16 - 1 - frac_digits;
+    let mut end = len;
+    while end > 0 && out[end - 1] == 0 {
+        end -= 1;
     }
-    (digits, weight)
+    (end, weight)
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ use super::draw::{self, mix, unit};
 use super::value::{Kind, Value};
 use chrono::{Days, NaiveDate, NaiveTime};
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum BinOp {
@@ -92,7 +93,26 @@ pub enum Expr {
 /// A referenced column's values grouped by the hash of the match columns.
 #[derive(Debug, Default, Clone)]
 pub struct RefIndex {
-    pub by_key: HashMap<u64, Vec<Value>>,
+    pub by_key: HashMap<u64, Vec<Value>, BuildHasherDefault<KeyHasher>>,
+}
+
+/// The keys of a [`RefIndex`] are hashes already ([`key_hash`]): looked up
+/// as they are, without hashing them again per row.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = mix(self.0 ^ b as u64);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
 }
 
 pub fn key_hash(values: impl Iterator<Item = Value>) -> u64 {
@@ -595,6 +615,14 @@ fn call(name: &str, args: Vec<Typed>, c: &mut Compiler<'_>) -> Result<Typed, Str
 
 // ---------------------------------------------------------------- evaluation
 
+/// Evaluates `e` for the row `cx` describes.
+///
+/// The hot path of generation (every column of every row): leaves (a
+/// literal, a column, a var, a parent's column) are read inline by the node
+/// that holds them ([`ev`]), conditions are decided without building a
+/// value where they can be ([`truth`]), and the rarer nodes (functions,
+/// formats, references) are evaluated out of line, so that this function
+/// stays small.
 pub fn eval(e: &Expr, cx: &Ctx<'_>) -> Value {
     match e {
         Expr::Lit(v) => v.clone(),
@@ -603,33 +631,33 @@ pub fn eval(e: &Expr, cx: &Ctx<'_>) -> Value {
         Expr::Parent(p, c) => cx.parents[*p][*c].clone(),
         Expr::Key => Value::Int(cx.key as i64),
         Expr::Position => Value::Int(cx.pos as i64),
-        Expr::Neg(a) => match eval(a, cx) {
+        Expr::Neg(a) => match ev(a, cx) {
             Value::Int(i) => Value::Int(i.wrapping_neg()),
             Value::Float(f) => Value::Float(-f),
             _ => Value::Null,
         },
-        Expr::Not(a) => match eval(a, cx) {
+        Expr::Not(a) => match ev(a, cx) {
             Value::Bool(b) => Value::Bool(!b),
             _ => Value::Null,
         },
-        Expr::And(a, b) => Value::Bool(eval(a, cx).truthy() && eval(b, cx).truthy()),
-        Expr::Or(a, b) => Value::Bool(eval(a, cx).truthy() || eval(b, cx).truthy()),
-        Expr::Bin(op, a, b) => bin(*op, eval(a, cx), eval(b, cx)),
+        Expr::And(a, b) => Value::Bool(truth(a, cx) && truth(b, cx)),
+        Expr::Or(a, b) => Value::Bool(truth(a, cx) || truth(b, cx)),
+        Expr::Bin(op, a, b) => bin(*op, ev(a, cx), ev(b, cx)),
         Expr::In(a, list) => {
-            let v = eval(a, cx);
+            let v = ev(a, cx);
             if v.is_null() {
                 return Value::Null;
             }
             Value::Bool(
                 list.iter()
-                    .any(|x| compare(&v, &eval(x, cx)) == Some(std::cmp::Ordering::Equal)),
+                    .any(|x| compare(&v, &ev(x, cx)) == Some(std::cmp::Ordering::Equal)),
             )
         }
         Expr::If(c, a, b) => {
-            if eval(c, cx).truthy() {
-                eval(a, cx)
+            if truth(c, cx) {
+                ev(a, cx)
             } else {
-                eval(b, cx)
+                ev(b, cx)
             }
         }
         Expr::Call(f, args) => call_fn(*f, args, cx),
@@ -640,26 +668,61 @@ pub fn eval(e: &Expr, cx: &Ctx<'_>) -> Value {
             let i = cum.partition_point(|&c| c <= u).min(values.len() - 1);
             values[i].clone()
         }
-        Expr::Concat(parts) => {
-            let mut s = String::new();
-            for p in parts {
-                match p {
-                    Expr::Lit(Value::Text(t)) => s.push_str(t),
-                    other => eval(other, cx).write_text(&mut s),
-                }
-            }
-            Value::owned(s)
+        Expr::Concat(parts) => concat(parts, cx),
+        Expr::Ref(id, keys, call) => reference(*id, keys, *call, cx),
+    }
+}
+
+/// [`eval`], with the leaves read here rather than through a call.
+#[inline(always)]
+pub fn ev(e: &Expr, cx: &Ctx<'_>) -> Value {
+    match e {
+        Expr::Lit(v) => v.clone(),
+        Expr::Col(i) => cx.row[*i].clone(),
+        Expr::Var(i) => cx.vars[*i].clone(),
+        Expr::Parent(p, c) => cx.parents[*p][*c].clone(),
+        _ => eval(e, cx),
+    }
+}
+
+/// Whether `e` is true (`eval(e, cx).truthy()`), without cloning a column
+/// or building the value of a `chance()` draw.
+#[inline(always)]
+fn truth(e: &Expr, cx: &Ctx<'_>) -> bool {
+    match e {
+        Expr::Col(i) => cx.row[*i].truthy(),
+        Expr::Lit(v) => v.truthy(),
+        Expr::Parent(p, c) => cx.parents[*p][*c].truthy(),
+        // As draw_value: `u < p`, NULL (not true) when p is not a number.
+        Expr::Draw(Dist::Chance, args, call) if args.len() == 1 => match num(&ev(&args[0], cx)) {
+            Some(p) => cx.draw(*call, 0) < p,
+            None => false,
+        },
+        _ => eval(e, cx).truthy(),
+    }
+}
+
+#[inline(never)]
+fn concat(parts: &[Expr], cx: &Ctx<'_>) -> Value {
+    let mut s = String::new();
+    for p in parts {
+        match p {
+            Expr::Lit(Value::Text(t)) => s.push_str(t),
+            other => ev(other, cx).write_text(&mut s),
         }
-        Expr::Ref(id, keys, call) => {
-            let h = key_hash(keys.iter().map(|k| eval(k, cx)));
-            match cx.refs[*id].by_key.get(&h) {
-                Some(vals) if !vals.is_empty() => {
-                    let i = ((cx.draw(*call, 0) * vals.len() as f64) as usize).min(vals.len() - 1);
-                    vals[i].clone()
-                }
-                _ => Value::Null,
-            }
+    }
+    Value::owned(s)
+}
+
+#[inline(never)]
+fn reference(id: usize, keys: &[Expr], call: u64, cx: &Ctx<'_>) -> Value {
+    let h = key_hash(keys.iter().map(|k| ev(k, cx)));
+    match cx.refs[id].by_key.get(&h) {
+        Some(vals) if !vals.is_empty() => {
+            let i = ((cx.draw(call, 0) * vals.len() as f64) as usize).min(vals.len() - 1);
+            vals[i].clone()
         }
+        _ => Value::Null,
     }
 }
 
@@ -669,7 +732,7 @@ fn num(v: &Value) -> Option<f64> {
 
 fn draw_value(d: Dist, args: &[Expr], call: u64, cx: &Ctx<'_>) -> Value {
     // At most two arguments, evaluated without allocating (the hot path).
-    let arg = |i: usize| args.get(i).and_then(|x| num(&eval(x, cx)));
+    let arg = |i: usize| args.get(i).and_then(|x| num(&ev(x, cx)));
     let (a0, a1) = (arg(0), arg(1));
     let f = |i: usize| if i == 0 { a0 } else { a1 };
     let u = cx.draw(call, 0);
@@ -796,13 +859,14 @@ fn to_int(f: f64) -> Value {
     }
 }
 
+#[inline(never)]
 fn call_fn(f: Func, args: &[Expr], cx: &Ctx<'_>) -> Value {
-    let arg = |i: usize| eval(&args[i], cx);
+    let arg = |i: usize| ev(&args[i], cx);
     match f {
         Func::Min | Func::Max => {
             let mut best: Option<Value> = None;
             for a in args {
-                let v = eval(a, cx);
+                let v = ev(a, cx);
                 if v.is_null() {
                     continue;
                 }
@@ -895,13 +959,13 @@ fn call_fn(f: Func, args: &[Expr], cx: &Ctx<'_>) -> Value {
         Func::Pick => match arg(0) {
             Value::Int(i) => {
                 let n = (args.len() - 1) as i64;
-                eval(&args[1 + i.rem_euclid(n) as usize], cx)
+                ev(&args[1 + i.rem_euclid(n) as usize], cx)
             }
             _ => Value::Null,
         },
         Func::Coalesce => args
             .iter()
-            .map(|a| eval(a, cx))
+            .map(|a| ev(a, cx))
             .find(|v| !v.is_null())
             .unwrap_or(Value::Null),
         Func::Pad => match (arg(0), num(&arg(1))) {
@@ -919,7 +983,7 @@ fn call_fn(f: Func, args: &[Expr], cx: &Ctx<'_>) -> Value {
             _ => Value::Null,
         },
         Func::UniformOf => {
-            let h = key_hash(args.iter().map(|a| eval(a, cx)));
+            let h = key_hash(args.iter().map(|a| ev(a, cx)));
             Value::Float(draw::unit_of(mix(h ^ mix(cx.seed))))
         }
     }

@@ -1,5 +1,5 @@
 //! The search (IO): datasets drawn one after another, each loaded into the
-//! database (TRUNCATE, COPY, the suite's `scale.reload`), both sides of
+//! database (TRUNCATE, COPY, the suite's `scale.reload`, on one connection), both sides of
 //! every unit run and compared by the diff machinery; at the first
 //! difference proptest shrinks the dataset, which is then run once more to
 //! show both outputs.
@@ -129,8 +129,8 @@ pub fn differs(c: &Compared) -> Option<(String, Vec<String>)> {
 }
 
 impl Lab<'_> {
-    /// Loads `d` and runs the scale.reload files: Err is a load error (the
-    /// schema refused the rows).
+    /// Loads `d` and runs the scale.reload files on the same connection: Err
+    /// is a load error (the schema refused the rows).
     async fn load(&self, d: &Dataset) -> Result<(), String> {
         let mut conn = self
             .pool
@@ -146,9 +146,11 @@ impl Lab<'_> {
                 other => format!("{other:?}"),
             });
         }
-        drop(conn);
+        // The hook on the connection that loaded the rows: another pooled
+        // connection would cost a check on acquiring it and a second
+        // backend catching up with the tables just replaced.
         for f in &self.reload {
-            crate::db::setup::run_sql_file(self.pool, self.root, f)
+            crate::db::setup::run_sql_file_on(&mut conn, self.root, f)
                 .await
                 .map_err(|e| format!("{}: {}", e.file.display(), e.message))?;
         }
