@@ -2,9 +2,9 @@
 //! names are resolved to slots, then evaluated per row. Pure.
 //!
 //! ```text
-//! if(platform == 'meta', 0.7, 0.3) * uniform(0.85, 1.15)
+//! if(channel == 'web', 0.7, 0.3) * uniform(0.85, 1.15)
 //! days.date + floor(uniform(3, 21))
-//! lower(dominant_platform) in ('meta', 'google')
+//! lower(channel) in ('web', 'store')
 //! ```
 //! Names: earlier columns of the row, `alias.column` of a parent row, the
 //! model's `vars` (with `scale`, `history_start`, `history_end`,
@@ -996,7 +996,7 @@ mod tests {
     fn scope() -> Scope {
         Scope {
             vars: vec![("scale".into(), Kind::FLOAT)],
-            columns: vec![("platform".into(), Kind::TEXT), ("n".into(), Kind::INT)],
+            columns: vec![("channel".into(), Kind::TEXT), ("n".into(), Kind::INT)],
             parents: vec![("days".into(), vec![("date".into(), Kind::DATE)])],
         }
     }
@@ -1009,7 +1009,7 @@ mod tests {
         let parents: [&[Value]; 1] = [&parent];
         let cx = Ctx {
             vars: &[Value::Float(2.0)],
-            row: &[Value::text("Meta"), Value::Int(7)],
+            row: &[Value::text("Web"), Value::Int(7)],
             parents: &parents,
             key: 3,
             pos: 0,
@@ -1033,11 +1033,8 @@ mod tests {
 
     #[test]
     fn text_dates_and_conditions() {
-        assert_eq!(
-            run("lower(platform) in ('meta', 'google')"),
-            Value::Bool(true)
-        );
-        assert_eq!(run("platform == 'meta' or n > 6"), Value::Bool(true));
+        assert_eq!(run("lower(channel) in ('web', 'store')"), Value::Bool(true));
+        assert_eq!(run("channel == 'web' or n > 6"), Value::Bool(true));
         assert_eq!(run("not (n >= 7)"), Value::Bool(false));
         assert_eq!(run("text(days.date - 4)"), Value::text("2025-10-01"));
         assert_eq!(run("days.date - date('2025-10-01')"), Value::Int(4));

@@ -147,7 +147,7 @@ pub struct RawRef {
     pub table: String,
     pub column: String,
     /// Only rows of `table` whose column equals the expression:
-    /// `{platform: lower(dominant_platform)}`.
+    /// `{channel: lower(raw_channel)}`.
     #[serde(default, rename = "match")]
     pub matching: Ordered<Scalar>,
 }
