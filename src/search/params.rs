@@ -21,32 +21,27 @@ use std::collections::BTreeMap;
 /// domains may be too small for `count` distinct sets).
 const ATTEMPTS_PER_SET: usize = 20;
 
-/// The values a parameter of `ty` may be drawn from: what the written sets
-/// give it, then the boundaries of its kind. Without NULL.
+/// The values a parameter of `ty` may be drawn from, without NULL: what
+/// the written sets give it (for a list, its elements), then the
+/// boundaries of its kind (for a list, of its element type).
 fn pool(ty: ParamType, name: &str, written: &[ParamSet], c: &Candidates) -> Vec<ParamValue> {
-    let mut out: Vec<ParamValue> = written
-        .iter()
-        .filter_map(|s| s.values.get(name))
-        .filter(|v| !matches!(v, ParamValue::Null))
-        .cloned()
-        .collect();
-    let element = match ty {
-        ParamType::TextList => Some(ParamType::Text),
-        ParamType::DateList => Some(ParamType::Date),
-        ParamType::IntegerList => Some(ParamType::Integer),
-        ParamType::NumericList => Some(ParamType::Numeric),
-        _ => None,
+    let mut out: Vec<ParamValue> = Vec::new();
+    let mut add = |v: &ParamValue| {
+        if !matches!(v, ParamValue::Null) && !out.contains(v) {
+            out.push(v.clone());
+        }
     };
-    if element.is_none() {
-        out.extend(boundaries(ty, c));
-    }
-    let mut unique: Vec<ParamValue> = Vec::new();
-    for v in out {
-        if !unique.contains(&v) {
-            unique.push(v);
+    for v in written.iter().filter_map(|s| s.values.get(name)) {
+        match (ty.element(), v) {
+            (Some(_), ParamValue::List(items)) => items.iter().for_each(&mut add),
+            (None, v) => add(v),
+            _ => {}
         }
     }
-    unique
+    for v in boundaries(ty.element().unwrap_or(ty), c) {
+        add(&v);
+    }
+    out
 }
 
 /// The candidates of the query that a parameter of `ty` can take.
@@ -200,13 +195,10 @@ pub fn drawn_sets(
             let p = &pools[*n];
             let v = if nullable.contains(n) && stream.below(4) == 0 {
                 ParamValue::Null
-            } else if let Some(element_pool) = list_pool(types[*n], n, written, candidates) {
+            } else if types[*n].element().is_some() {
                 let len = stream.below(4);
-                let items = (0..len)
-                    .filter(|_| !element_pool.is_empty())
-                    .map(|_| element_pool[stream.below(element_pool.len())].clone())
-                    .collect();
-                ParamValue::List(items)
+                let len = if p.is_empty() { 0 } else { len };
+                ParamValue::List((0..len).map(|_| p[stream.below(p.len())].clone()).collect())
             } else if p.is_empty() {
                 ParamValue::Null
             } else {
@@ -237,39 +229,6 @@ pub fn drawn_sets(
         });
     }
     out
-}
-
-/// The element values of a list parameter: the written lists' elements
-/// and the boundaries of the element kind. None for a scalar type.
-fn list_pool(
-    ty: ParamType,
-    name: &str,
-    written: &[ParamSet],
-    c: &Candidates,
-) -> Option<Vec<ParamValue>> {
-    let element = match ty {
-        ParamType::TextList => ParamType::Text,
-        ParamType::DateList => ParamType::Date,
-        ParamType::IntegerList => ParamType::Integer,
-        ParamType::NumericList => ParamType::Numeric,
-        _ => return None,
-    };
-    let mut out: Vec<ParamValue> = Vec::new();
-    for s in written {
-        if let Some(ParamValue::List(items)) = s.values.get(name) {
-            for i in items {
-                if !matches!(i, ParamValue::Null) && !out.contains(i) {
-                    out.push(i.clone());
-                }
-            }
-        }
-    }
-    for v in boundaries(element, c) {
-        if !out.contains(&v) {
-            out.push(v);
-        }
-    }
-    Some(out)
 }
 
 #[cfg(test)]

@@ -69,7 +69,8 @@ impl ParamType {
             ParamType::NumericList => "numeric[]",
         }
     }
-    fn element(&self) -> Option<ParamType> {
+    /// The element type of a list type (None for a scalar).
+    pub fn element(&self) -> Option<ParamType> {
         match self {
             ParamType::TextList => Some(ParamType::Text),
             ParamType::DateList => Some(ParamType::Date),
