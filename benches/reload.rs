@@ -75,6 +75,12 @@ fn main() {
             suite.config.name,
             gen::loaded_tables(&cfg.model).len()
         );
+        // Read once, as the search reads them.
+        let hook: Vec<setup::SqlScript> = cfg
+            .reload
+            .iter()
+            .map(|f| setup::SqlScript::read(&suite.root, f).unwrap())
+            .collect();
         let seed = AtomicU64::new(1);
         let model = Arc::clone(&cfg.model);
         c.bench_function(&format!("reload/{}/{rows}_rows", suite.config.name), |b| {
@@ -83,10 +89,8 @@ fn main() {
                     Plan::new(model.clone(), scale, seed.fetch_add(1, Ordering::Relaxed)).unwrap();
                 rt.block_on(async {
                     load::replace(&mut conn, &plan, &targets).await.unwrap();
-                    for f in &cfg.reload {
-                        setup::run_sql_file_on(&mut conn, &suite.root, f)
-                            .await
-                            .unwrap();
+                    for f in &hook {
+                        f.run_on(&mut conn).await.unwrap();
                     }
                 });
             })
@@ -121,10 +125,8 @@ fn main() {
         c.bench_function(&format!("reload/{}/hook_only", suite.config.name), |b| {
             b.iter(|| {
                 rt.block_on(async {
-                    for f in &cfg.reload {
-                        setup::run_sql_file_on(&mut conn, &suite.root, f)
-                            .await
-                            .unwrap();
+                    for f in &hook {
+                        f.run_on(&mut conn).await.unwrap();
                     }
                 })
             })

@@ -48,13 +48,26 @@ impl Ground {
         })
     }
 
-    pub fn lab<'a>(&self, suite: &'a Suite, db: &'a Database, jobs: usize) -> Lab<'a> {
-        Lab {
+    /// The lab on `db`, with the `scale.reload` files read (once, for
+    /// every dataset of the search).
+    pub fn lab<'a>(
+        &self,
+        suite: &'a Suite,
+        db: &'a Database,
+        jobs: usize,
+    ) -> Result<Lab<'a>, AppError> {
+        let reload = self
+            .cfg
+            .reload
+            .iter()
+            .map(|f| crate::db::setup::SqlScript::read(&suite.root, f))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| gen_error(crate::gen::GenError::Setup(e)))?;
+        Ok(Lab {
             pool: &db.pool,
-            root: &suite.root,
             model: self.cfg.model.clone(),
             targets: self.targets.clone(),
-            reload: self.cfg.reload.clone(),
+            reload,
             diff: diff::Options {
                 jobs,
                 external: false,
@@ -64,7 +77,7 @@ impl Ground {
                 timing_runs: 0,
                 keep_outputs: false,
             },
-        }
+        })
     }
 
     /// Domains aimed at the boundaries of `texts` and `sets`.
@@ -202,7 +215,7 @@ pub(super) async fn diff_generated(
             sets.push(u.set.clone());
         }
         let domains = ground.domains(texts, &sets);
-        let lab = ground.lab(suite, &db, jobs);
+        let lab = ground.lab(suite, &db, jobs)?;
         let bar = progress_bar(n, no_progress, "search");
         let outcome = lab
             .search(domains, &units, n, seed, &|done| bar.set_position(done))

@@ -28,47 +28,62 @@ pub async fn apply(pool: &PgPool, suite: &Suite) -> Result<(), SetupError> {
 /// line of the statement that failed (and of the position in it, when
 /// PostgreSQL reports one).
 pub async fn run_sql_file(pool: &PgPool, root: &Path, file: &Path) -> Result<(), SetupError> {
+    let script = SqlScript::read(root, file)?;
     let mut conn = pool.acquire().await.map_err(|e| SetupError {
         file: file.to_path_buf(),
         line: None,
         column: None,
         message: crate::db::describe_error(&e).0,
     })?;
-    run_sql_file_on(&mut conn, root, file).await
+    script.run_on(&mut conn).await
 }
 
-/// [`run_sql_file`] on a connection the caller holds (the connection that
-/// just loaded the data the script reads: no other backend has to be woken
-/// and catch up with what it changed).
-pub async fn run_sql_file_on(
-    conn: &mut sqlx::PgConnection,
-    root: &Path,
-    file: &Path,
-) -> Result<(), SetupError> {
-    let text = std::fs::read_to_string(root.join(file)).map_err(|e| SetupError {
-        file: file.to_path_buf(),
-        line: None,
-        column: None,
-        message: format!("cannot read: {e}"),
-    })?;
-    for (start, statement) in crate::sql::split_statements(&text) {
-        if let Err(e) = sqlx::raw_sql(statement).execute(&mut *conn).await {
-            let (message, position) = crate::db::describe_error(&e);
-            // The statement's first line that holds code, or the position's line.
-            let first_code = crate::sql::first_code_offset(statement);
-            let at = match position {
-                Some(p) => start + char_offset(statement, p.saturating_sub(1)),
-                None => start + first_code,
-            };
-            return Err(SetupError {
-                file: file.to_path_buf(),
-                line: Some(text[..at.min(text.len())].matches('\n').count() + 1),
-                column: None,
-                message,
-            });
-        }
+/// A SQL file read once, to be run many times (a search's `scale.reload`
+/// after every dataset).
+#[derive(Debug, Clone)]
+pub struct SqlScript {
+    /// As written in the configuration (relative to the suite root).
+    pub file: std::path::PathBuf,
+    text: String,
+}
+
+impl SqlScript {
+    pub fn read(root: &Path, file: &Path) -> Result<SqlScript, SetupError> {
+        let text = std::fs::read_to_string(root.join(file)).map_err(|e| SetupError {
+            file: file.to_path_buf(),
+            line: None,
+            column: None,
+            message: format!("cannot read: {e}"),
+        })?;
+        Ok(SqlScript {
+            file: file.to_path_buf(),
+            text,
+        })
     }
-    Ok(())
+
+    /// Runs the statements one by one on `conn`; the first failure names
+    /// the file and the line of the statement (or of the position in it).
+    pub async fn run_on(&self, conn: &mut sqlx::PgConnection) -> Result<(), SetupError> {
+        let text = &self.text;
+        for (start, statement) in crate::sql::split_statements(text) {
+            if let Err(e) = sqlx::raw_sql(statement).execute(&mut *conn).await {
+                let (message, position) = crate::db::describe_error(&e);
+                // The statement's first line that holds code, or the position's line.
+                let first_code = crate::sql::first_code_offset(statement);
+                let at = match position {
+                    Some(p) => start + char_offset(statement, p.saturating_sub(1)),
+                    None => start + first_code,
+                };
+                return Err(SetupError {
+                    file: self.file.clone(),
+                    line: Some(text[..at.min(text.len())].matches('\n').count() + 1),
+                    column: None,
+                    message,
+                });
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The byte offset of the `chars`-th character of `s`.

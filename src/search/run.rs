@@ -21,7 +21,6 @@ use crate::output::QueryOutput;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 use sqlx::postgres::PgPool;
 use std::cell::{Cell, RefCell};
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Loading attempts per dataset before it counts as rejected (the schema
@@ -33,11 +32,10 @@ const SHRINK_STEPS: u32 = 2000;
 /// Where and how the datasets are loaded and compared.
 pub struct Lab<'a> {
     pub pool: &'a PgPool,
-    /// The suite root (`scale.reload` files are relative to it).
-    pub root: &'a Path,
     pub model: Arc<Model>,
     pub targets: Arc<Targets>,
-    pub reload: Vec<PathBuf>,
+    /// The `scale.reload` files, read once.
+    pub reload: Vec<crate::db::setup::SqlScript>,
     pub diff: diff::Options,
 }
 
@@ -146,11 +144,10 @@ impl Lab<'_> {
                 other => format!("{other:?}"),
             });
         }
-        // The hook on the connection that loaded the rows: another pooled
-        // connection would cost a check on acquiring it and a second
-        // backend catching up with the tables just replaced.
+        // The hook on the connection that loaded the rows (one connection
+        // per dataset).
         for f in &self.reload {
-            crate::db::setup::run_sql_file_on(&mut conn, self.root, f)
+            f.run_on(&mut conn)
                 .await
                 .map_err(|e| format!("{}: {}", e.file.display(), e.message))?;
         }

@@ -36,7 +36,7 @@ pub(super) async fn search(
     }
     let ground = Ground::read(suite, db).await?;
     let seed = seed.unwrap_or(ground.cfg.seed);
-    let lab = ground.lab(suite, db, jobs);
+    let lab = ground.lab(suite, db, jobs)?;
     let bar = progress_bar(
         n * todo.len() as u64,
         no_progress,
