@@ -101,8 +101,14 @@ pub struct DiffArgs {
     pub generated: Option<u64>,
     /// With --generated: besides each check's written parameter sets, K
     /// sets drawn from its declared parameter types, aimed at the same
-    /// boundaries as the data (0: the written sets only).
-    #[arg(long, value_name = "K", default_value_t = 3, requires = "generated")]
+    /// boundaries as the data (0: the written sets only; at most 100).
+    #[arg(
+        long,
+        value_name = "K",
+        default_value_t = 3,
+        requires = "generated",
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=100)
+    )]
     pub param_draws: usize,
     /// Time each side N more times alone on the server, sides alternated
     /// (A B A B); plans then come from EXPLAIN ANALYZE. Default: the compared
@@ -232,8 +238,15 @@ pub struct MutateArgs {
     #[arg(long, value_name = "N")]
     pub generated: Option<u64>,
     /// With --generated: besides each check's written parameter sets, K
-    /// sets drawn from its declared parameter types (0: the written sets only).
-    #[arg(long, value_name = "K", default_value_t = 3, requires = "generated")]
+    /// sets drawn from its declared parameter types (0: the written sets
+    /// only; at most 100).
+    #[arg(
+        long,
+        value_name = "K",
+        default_value_t = 3,
+        requires = "generated",
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=100)
+    )]
     pub param_draws: usize,
 }
 

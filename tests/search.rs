@@ -150,6 +150,18 @@ fn a_parameter_value_no_set_has_is_drawn_from_the_declared_type() {
         "{}",
         out.stdout
     );
+    // At most 100 drawn sets per check, said before anything starts.
+    let out = diff_generated(
+        "guard",
+        "over",
+        &["--generated", "5", "--param-draws", "1000000"],
+    );
+    out.expect_code(2);
+    assert!(
+        out.stderr.contains("--param-draws") && out.stderr.contains("0..=100"),
+        "{}",
+        out.stderr
+    );
     // --param-draws belongs to --generated.
     let out = diff_generated("guard", "over", &["--param-draws", "2"]);
     out.expect_code(2);
