@@ -179,6 +179,7 @@ fn print_stats(s: &GenStats, label: &str, connections: usize, throwaway: bool) {
         rows as f64 / (s.rows_ms / 1e3).max(1e-9),
         s.total_ms / 1e3
     );
+    crate::say!("{}", s.key_checks.describe());
 }
 
 fn print_versus(s: &GenStats, v: &versus_psql::PsqlRun) {

@@ -8,7 +8,8 @@ use super::plan::Plan;
 use super::schema::Targets;
 use super::GenError;
 use indicatif::ProgressBar;
-use sqlx::postgres::PgPool;
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgPool, Postgres};
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -73,12 +74,16 @@ fn collect_refs(e: &super::expr::Expr, f: &mut dyn FnMut(usize)) {
     }
 }
 
-/// Loads every loaded table of `plan`; returns the rows written.
+/// Loads every loaded table of `plan`; returns the rows written. With
+/// `without_triggers`, every COPY runs with `session_replication_role =
+/// replica` (foreign keys unchecked: the caller checks them afterwards, see
+/// [`super::foreign_keys`]).
 pub async fn load(
     pool: &PgPool,
     plan: Arc<Plan>,
     targets: Arc<Targets>,
     connections: usize,
+    without_triggers: bool,
     bar: &ProgressBar,
 ) -> Result<u64, GenError> {
     let wave = waves(&plan);
@@ -106,7 +111,17 @@ pub async fn load(
             for range in plan.split(t, parts) {
                 let (pool, plan, targets, bar) =
                     (pool.clone(), plan.clone(), targets.clone(), bar.clone());
-                tasks.spawn(async move { copy_part(&pool, &plan, &targets, t, range, &bar).await });
+                tasks.spawn(async move {
+                    let mut conn = pool.acquire().await.map_err(db_err)?;
+                    let copied =
+                        copy_part(&mut conn, &plan, &targets, t, range, without_triggers, &bar)
+                            .await;
+                    if copied.is_err() {
+                        // Its transaction (and the setting) may still be open.
+                        conn.close_on_drop();
+                    }
+                    copied
+                });
             }
         }
         while let Some(r) = tasks.join_next().await {
@@ -170,7 +185,8 @@ pub fn quote_name(name: &str) -> String {
         .join(".")
 }
 
-fn quote_ident(s: &str) -> String {
+/// One identifier, quoted when it needs to be.
+pub fn quote_ident(s: &str) -> String {
     let plain = s
         .chars()
         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
@@ -182,16 +198,24 @@ fn quote_ident(s: &str) -> String {
     }
 }
 
+/// One part in one transaction: `BEGIN` (with triggers off for this
+/// transaction only, when asked), one COPY, `COMMIT`.
 async fn copy_part(
-    pool: &PgPool,
+    conn: &mut PoolConnection<Postgres>,
     plan: &Plan,
     targets: &Targets,
     ti: usize,
     combos: Range<u64>,
+    without_triggers: bool,
     bar: &ProgressBar,
 ) -> Result<u64, GenError> {
     let cols = columns_of(plan, targets, ti);
-    let mut conn = pool.acquire().await.map_err(db_err)?;
+    let begin = if without_triggers {
+        "BEGIN; SET LOCAL session_replication_role = replica"
+    } else {
+        "BEGIN"
+    };
+    simple(conn, begin).await?;
     let mut sink = conn
         .copy_in_raw(&copy_sql(plan, ti))
         .await
@@ -221,8 +245,15 @@ async fn copy_part(
     buf.trailer();
     sink.send(buf.take()).await.map_err(db_err)?;
     sink.finish().await.map_err(db_err)?;
+    simple(conn, "COMMIT").await?;
     bar.inc(pending);
     Ok(written + pending)
+}
+
+/// Sends statements as one simple query (no result rows).
+async fn simple(conn: &mut PoolConnection<Postgres>, sql: &str) -> Result<(), GenError> {
+    use sqlx::Executor;
+    conn.execute(sql).await.map(|_| ()).map_err(db_err)
 }
 
 /// Empties every table the model loads with one TRUNCATE (a DELETE would

@@ -6,7 +6,8 @@
 //! deterministic randomness (pure), `plan` decides the rows (pure),
 //! `encode` and `copy_binary` write them in COPY's binary format (pure),
 //! `schema` checks the model against the database, `load` streams the rows
-//! (IO). This module runs the suite's `scale.before` SQL, checks, loads,
+//! (IO), `foreign_keys` checks the loaded tables' foreign keys once per load
+//! rather than once per row (IO). This module runs the suite's `scale.before` SQL, checks, loads,
 //! runs `scale.after` (indexes, ANALYZE) and `scale.reload` (view refresh)
 //! and counts what is there.
 
@@ -15,6 +16,7 @@ pub mod copy_binary;
 pub mod draw;
 pub mod encode;
 pub mod expr;
+pub mod foreign_keys;
 pub mod load;
 pub mod model;
 pub mod plan;
@@ -52,8 +54,11 @@ pub struct GenStats {
     /// Rows per relation after `scale.after`/`reload` (the model's tables
     /// and the materialized views in their schemas).
     pub relation_rows: BTreeMap<String, u64>,
-    /// Generating and loading the rows (no `before`/`after` SQL).
+    /// Generating and loading the rows (no `before`/`after` SQL), foreign
+    /// keys checked.
     pub rows_ms: f64,
+    /// How the loaded tables' foreign keys were kept.
+    pub key_checks: foreign_keys::KeyChecks,
     /// Everything: before SQL, rows, after SQL.
     pub total_ms: f64,
 }
@@ -106,10 +111,23 @@ pub async fn generate(
     run_files(pool, root, &cfg.before).await?;
     let targets = Arc::new(targets(pool, &cfg.model).await?);
     let rows_started = Instant::now();
+    let key_checks = foreign_keys::plan_checks(pool, &cfg.model).await?;
+    let deferred = matches!(key_checks, foreign_keys::KeyChecks::Deferred(_));
     let bar = progress_bar(opts.progress, &plan);
-    let rows = load::load(pool, plan.clone(), targets, opts.connections.max(1), &bar).await;
+    let rows = load::load(
+        pool,
+        plan.clone(),
+        targets,
+        opts.connections.max(1),
+        deferred,
+        &bar,
+    )
+    .await;
     bar.finish_and_clear();
     let rows = rows?;
+    if let foreign_keys::KeyChecks::Deferred(keys) = &key_checks {
+        foreign_keys::verify(pool, &cfg.model, keys).await?;
+    }
     let rows_ms = rows_started.elapsed().as_secs_f64() * 1e3;
     run_files(pool, root, &cfg.after).await?;
     run_files(pool, root, &cfg.reload).await?;
@@ -122,6 +140,7 @@ pub async fn generate(
         relation_rows,
         rows_ms,
         total_ms,
+        key_checks,
     })
 }
 
