@@ -295,3 +295,44 @@ fn mutate_generated_tells_gaps_in_the_fixtures_from_likely_equivalent_mutants() 
     );
     assert!(out.stdout.contains("Likely equivalent ("), "{}", out.stdout);
 }
+
+/// A `scale.reload` file that fails on the rows is named, with its line,
+/// when the datasets could not be loaded: not reported as the schema
+/// refusing them.
+#[test]
+fn a_reload_file_failing_on_the_rows_is_named_with_its_line() {
+    let dir = common::suite_copy("search");
+    std::fs::write(
+        dir.path().join("analyze.sql"),
+        "analyze s.parents, s.children;\nselect 1 / (count(*) - count(*)) from s.children;\n",
+    )
+    .unwrap();
+    let base = dir.path().join("base/same");
+    let tmp = common::private_tmp();
+    let out = Assay::new(dir.path())
+        .tmpdir(tmp.path())
+        .args([
+            "diff",
+            "--base-sql-dir",
+            &base.display().to_string(),
+            "--filter",
+            "over",
+            "--no-progress",
+            "--generated",
+            "2",
+        ])
+        .run();
+    // Nothing was compared: not a pass.
+    out.expect_code(2);
+    assert!(
+        out.stderr
+            .contains("no generated dataset could be loaded: every draw of 2 datasets was refused")
+            && out.stderr.contains(
+                "the last: the reload hook analyze.sql:2 failed on the rows: division by zero"
+            ),
+        "{}\n{}",
+        out.stdout,
+        out.stderr
+    );
+    assert!(!out.stdout.contains("no difference"), "{}", out.stdout);
+}

@@ -230,6 +230,9 @@ pub(super) async fn diff_generated(
     .await;
     db.close().await;
     let outcome = result?;
+    if let Some(why) = outcome.tried.nothing_loaded() {
+        return Err(AppError::Usage(why));
+    }
     say(&mut out, &search::report::human(&outcome, n))?;
     Ok(if outcome.found.is_some() {
         exit_code::CHECK_FAILED

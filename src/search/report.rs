@@ -18,9 +18,12 @@ pub fn nothing_found(t: &Tried) -> String {
     );
     if t.rejected > 0 {
         s.push_str(&format!(
-            "; {} datasets not loaded: the schema refused every draw",
+            "; {} datasets not loaded: every draw was refused",
             t.rejected
         ));
+        if let Some(why) = &t.last_refusal {
+            s.push_str(&format!(" (the last: {why})"));
+        }
     }
     s
 }

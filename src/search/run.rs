@@ -23,8 +23,9 @@ use sqlx::postgres::PgPool;
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 
-/// Loading attempts per dataset before it counts as rejected (the schema
-/// refused every draw: a key taken twice, a NULL where none may go).
+/// Loading attempts per dataset before it counts as rejected (every draw
+/// was refused: the schema's constraints, a key taken twice, a NULL where
+/// none may go, or a `scale.reload` file failing on the rows).
 const LOAD_ATTEMPTS: u32 = 50;
 /// Most shrinking steps (each a load and a run of every unit).
 const SHRINK_STEPS: u32 = 2000;
@@ -70,11 +71,31 @@ pub struct Found {
 pub struct Tried {
     /// Datasets loaded and compared on.
     pub datasets: u64,
-    /// Draws the schema refused (not counted in `datasets`).
+    /// Datasets not loaded because every draw was refused (not counted in
+    /// `datasets`).
     pub rejected: u64,
+    /// Why the last refused draw was refused: the database's error from the
+    /// COPY, or the `scale.reload` file and line that failed on the rows.
+    pub last_refusal: Option<String>,
     /// Units (check × parameter set) compared on each.
     pub units: usize,
     pub seed: u64,
+}
+
+impl Tried {
+    /// When no dataset could be loaded at all, why (a search that compared
+    /// nothing must not read as "no difference").
+    pub fn nothing_loaded(&self) -> Option<String> {
+        (self.datasets == 0 && self.rejected > 0).then(|| {
+            format!(
+                "no generated dataset could be loaded: every draw of {} datasets was refused \
+                 ({LOAD_ATTEMPTS} tries each; the last: {}); fix the data model (scale.model) \
+                 or the scale.reload files",
+                self.rejected,
+                self.last_refusal.as_deref().unwrap_or("no reason given")
+            )
+        })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -128,7 +149,8 @@ pub fn differs(c: &Compared) -> Option<(String, Vec<String>)> {
 
 impl Lab<'_> {
     /// Loads `d` and runs the scale.reload files on the same connection: Err
-    /// is a load error (the schema refused the rows).
+    /// says why the rows were refused (the schema's error from the COPY, or
+    /// the reload file and line that failed on them).
     async fn load(&self, d: &Dataset) -> Result<(), String> {
         let mut conn = self
             .pool
@@ -140,31 +162,38 @@ impl Lab<'_> {
             // A failed COPY can leave the connection in any state.
             conn.close_on_drop();
             return Err(match e {
-                crate::gen::GenError::Database(m) | crate::gen::GenError::Usage(m) => m,
-                other => format!("{other:?}"),
+                crate::gen::GenError::Database(m) | crate::gen::GenError::Usage(m) => {
+                    format!("the schema refused the rows: {m}")
+                }
+                other => format!("the schema refused the rows: {other:?}"),
             });
         }
         // The hook on the connection that loaded the rows (one connection
         // per dataset).
         for f in &self.reload {
-            f.run_on(&mut conn)
-                .await
-                .map_err(|e| format!("{}: {}", e.file.display(), e.message))?;
+            f.run_on(&mut conn).await.map_err(|e| {
+                let line = e.line.map(|l| format!(":{l}")).unwrap_or_default();
+                format!(
+                    "the reload hook {}{line} failed on the rows: {}",
+                    e.file.display(),
+                    e.message
+                )
+            })?;
         }
         Ok(())
     }
 
-    /// Loads `sample` and compares every unit on it: None when the schema
-    /// refused it, Err when the database went away.
+    /// Loads `sample` and compares every unit on it: Ok(Err(why)) when the
+    /// rows were refused, Err when the database went away.
     async fn try_sample(
         &self,
         domains: &Domains,
         sample: &Sample,
         units: &[Unit<'_>],
         keep_outputs: bool,
-    ) -> Result<Option<Vec<Compared>>, String> {
-        if self.load(&sample.realize(domains)).await.is_err() {
-            return Ok(None);
+    ) -> Result<Result<Vec<Compared>, String>, String> {
+        if let Err(why) = self.load(&sample.realize(domains)).await {
+            return Ok(Err(why));
         }
         let opts = diff::Options {
             keep_outputs,
@@ -172,7 +201,7 @@ impl Lab<'_> {
         };
         diff::diff_units(self.pool, units, &opts, &|| {})
             .await
-            .map(Some)
+            .map(Ok)
     }
 
     /// Up to `n` datasets from `domains`, stopping at the first on which a
@@ -196,6 +225,7 @@ impl Lab<'_> {
         };
         let infra: RefCell<Option<String>> = RefCell::new(None);
         let first_rows: Cell<Option<usize>> = Cell::new(None);
+        let last_refusal: RefCell<Option<String>> = RefCell::new(None);
         let property = |sample: Sample| -> Result<(), TestCaseError> {
             if infra.borrow().is_some() {
                 return Err(TestCaseError::reject("the database went away"));
@@ -205,8 +235,11 @@ impl Lab<'_> {
                     *infra.borrow_mut() = Some(e);
                     Err(TestCaseError::reject("the database went away"))
                 }
-                Ok(None) => Err(TestCaseError::reject("the schema refused the rows")),
-                Ok(Some(compared)) => {
+                Ok(Err(why)) => {
+                    *last_refusal.borrow_mut() = Some(why);
+                    Err(TestCaseError::reject("the rows were refused"))
+                }
+                Ok(Ok(compared)) => {
                     if first_rows.get().is_none() {
                         first_rows.set(Some(sample.rows()));
                     }
@@ -242,6 +275,9 @@ impl Lab<'_> {
         });
         if let Some(e) = infra.into_inner() {
             return Err(e);
+        }
+        if tried.rejected > 0 {
+            tried.last_refusal = last_refusal.into_inner();
         }
         let Some((case, replay_seed, sample)) = found else {
             return Ok(Outcome { tried, found: None });

@@ -80,6 +80,9 @@ pub(super) async fn search(
                 ))
             })?;
         let t = &outcome.tried;
+        if let Some(why) = t.nothing_loaded() {
+            return Err(AppError::Usage(why));
+        }
         let mut generated = Generated {
             datasets: t.datasets,
             param_sets: t.units,
