@@ -177,7 +177,8 @@ fn gen_checks_the_model_against_the_schema_before_writing() {
 
 /// Foreign keys hold after every load, whichever way it ran: checked once
 /// after the load (superuser, no trigger of the suite's own: the fast path)
-/// or row by row (a trigger on the table keeps every trigger on). Rows that
+/// or row by row (a trigger on the table, or a deferrable constraint, keeps
+/// every trigger on). Rows that
 /// break one are an error naming the constraint and the key, and none of
 /// them stays in the database.
 #[test]
@@ -188,21 +189,28 @@ fn gen_keeps_foreign_keys_whichever_way_it_loads() {
                    'begin return new; end'; \
                    create trigger audit before insert on app.events \
                    for each row execute function app.noop();";
+    let deferrable = "alter table app.users add unique (name) deferrable initially deferred;";
     let once = "1 foreign key checked once after the load, not row by row";
-    let per_row =
-        "foreign keys checked row by row: app.events has triggers of its own, which must fire";
-    for (db, model, trigger, says) in [
-        ("fk_once", MODEL, false, once),
-        ("fk_per_row", MODEL, true, per_row),
-        ("fk_once_broken", broken.as_str(), false, ""),
-        ("fk_per_row_broken", broken.as_str(), true, ""),
+    let per_row = |table: &str| {
+        format!(
+            "foreign keys checked row by row: {table} has triggers of its own (or a \
+             deferrable constraint's), which must fire"
+        )
+    };
+    for (db, model, extra, says) in [
+        ("fk_once", MODEL, "", once.to_string()),
+        ("fk_per_row", MODEL, audited, per_row("app.events")),
+        ("fk_deferrable", MODEL, deferrable, per_row("app.users")),
+        ("fk_once_broken", broken.as_str(), "", String::new()),
+        ("fk_per_row_broken", broken.as_str(), audited, String::new()),
     ] {
         server.psql(&format!("create database {db} owner app"));
         let url = server.url("app", "model-pw", db);
         let dir = suite(model);
-        if trigger {
-            // The schema with the trigger already there; `before:` adds nothing.
-            server.psql_db(db, &format!("set role app; {SCHEMA} {audited}"));
+        if !extra.is_empty() {
+            // The schema already there, with the trigger or constraint;
+            // `before:` adds nothing.
+            server.psql_db(db, &format!("set role app; {SCHEMA} {extra}"));
             std::fs::write(dir.path().join("schema.sql"), "select 1;").unwrap();
         }
         let out = Assay::new(dir.path())
@@ -226,7 +234,7 @@ fn gen_keeps_foreign_keys_whichever_way_it_loads() {
             );
         } else {
             out.expect_code(0);
-            assert!(out.stdout.contains(says), "{db}: {}", out.stdout);
+            assert!(out.stdout.contains(&says), "{db}: {}", out.stdout);
         }
         let state = server.psql_db(
             db,

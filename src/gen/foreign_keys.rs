@@ -13,8 +13,10 @@
 //! no row that breaks a constraint is left behind.
 //!
 //! Only when it changes nothing else: the role is superuser (the setting
-//! needs it) and no loaded table has a trigger of its own (the setting
-//! would silence it too). Otherwise rows load with every trigger, as before.
+//! needs it) and no loaded table has a trigger but its foreign keys' own
+//! (the setting would silence a trigger of the suite's too, and the
+//! recheck of a deferrable unique or exclusion constraint). Otherwise rows
+//! load with every trigger, as before.
 
 use super::load::{quote_ident, quote_name};
 use super::model::Model;
@@ -122,10 +124,13 @@ pub async fn plan_checks(pool: &PgPool, model: &Model) -> Result<KeyChecks, GenE
             "the role is not superuser (skipping the triggers needs it)".into(),
         ));
     }
+    // Every trigger but a foreign key's own: triggers of the suite's, and
+    // the internal ones of deferrable unique or exclusion constraints.
     let own_triggers: Option<String> = sqlx::query_scalar(
         "select string_agg(distinct n.nspname || '.' || c.relname, ', ') from pg_trigger t \
          join pg_class c on c.oid = t.tgrelid join pg_namespace n on n.oid = c.relnamespace \
-         where not t.tgisinternal \
+         where not (t.tgisinternal and exists \
+                    (select 1 from pg_constraint k where k.oid = t.tgconstraint and k.contype = 'f')) \
            and t.tgrelid = any(select to_regclass(n) from unnest($1::text[]) n)",
     )
     .bind(&names)
@@ -134,7 +139,7 @@ pub async fn plan_checks(pool: &PgPool, model: &Model) -> Result<KeyChecks, GenE
     .map_err(super::db_err)?;
     if let Some(tables) = own_triggers {
         return Ok(KeyChecks::PerRow(format!(
-            "{tables} has triggers of its own, which must fire"
+            "{tables} has triggers of its own (or a deferrable constraint's), which must fire"
         )));
     }
     let rows: Vec<KeyRow> = sqlx::query_as(
@@ -188,14 +193,20 @@ pub async fn verify(pool: &PgPool, model: &Model, fks: &[ForeignKey]) -> Result<
                 .iter()
                 .map(|n| quote_name(n))
                 .collect();
-            sqlx::raw_sql(&format!("TRUNCATE {}", names.join(", ")))
+            let emptied = match sqlx::raw_sql(&format!("TRUNCATE {}", names.join(", ")))
                 .execute(pool)
                 .await
-                .map_err(super::db_err)?;
+            {
+                Ok(_) => "the loaded tables were emptied again".to_string(),
+                Err(e) => format!(
+                    "the loaded tables could not be emptied: {}",
+                    crate::db::describe_error(&e).0
+                ),
+            };
             return Err(GenError::Database(format!(
                 "insert or update on table \"{}\" violates foreign key constraint \"{}\": \
                  Key {key} is not present in table \"{}\" (the model's rows for `{}` refer to \
-                 rows it did not generate; the loaded tables were emptied again)",
+                 rows it did not generate; {emptied})",
                 fk.table, fk.name, fk.referenced, fk.table
             )));
         }
