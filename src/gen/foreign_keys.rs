@@ -189,19 +189,12 @@ pub async fn verify(pool: &PgPool, model: &Model, fks: &[ForeignKey]) -> Result<
             .await
             .map_err(super::db_err)?;
         if let Some(key) = found {
-            let names: Vec<String> = super::loaded_tables(model)
-                .iter()
-                .map(|n| quote_name(n))
-                .collect();
-            let emptied = match sqlx::raw_sql(&format!("TRUNCATE {}", names.join(", ")))
-                .execute(pool)
-                .await
-            {
-                Ok(_) => "the loaded tables were emptied again".to_string(),
-                Err(e) => format!(
-                    "the loaded tables could not be emptied: {}",
-                    crate::db::describe_error(&e).0
-                ),
+            let emptied = match empty_loaded(pool, model).await {
+                Ok(()) => "the loaded tables were emptied again".to_string(),
+                Err(GenError::Database(m)) => {
+                    format!("the loaded tables could not be emptied: {m}")
+                }
+                Err(other) => format!("the loaded tables could not be emptied: {other:?}"),
             };
             return Err(GenError::Database(format!(
                 "insert or update on table \"{}\" violates foreign key constraint \"{}\": \
@@ -212,6 +205,14 @@ pub async fn verify(pool: &PgPool, model: &Model, fks: &[ForeignKey]) -> Result<
         }
     }
     Ok(())
+}
+
+/// The loaded tables emptied with the loader's own TRUNCATE.
+async fn empty_loaded(pool: &PgPool, model: &Model) -> Result<(), GenError> {
+    let mut conn = pool.acquire().await.map_err(super::db_err)?;
+    super::load::truncate_loaded(&mut conn, model)
+        .await
+        .map(|_| ())
 }
 
 #[cfg(test)]

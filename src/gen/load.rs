@@ -259,7 +259,7 @@ async fn simple(conn: &mut PoolConnection<Postgres>, sql: &str) -> Result<(), Ge
 /// Empties every table the model loads with one TRUNCATE (a DELETE would
 /// leave dead rows that every later reload scans); returns their indexes in
 /// load order.
-async fn truncate_loaded(
+pub(super) async fn truncate_loaded(
     conn: &mut sqlx::PgConnection,
     model: &super::model::Model,
 ) -> Result<Vec<usize>, GenError> {
