@@ -320,11 +320,17 @@ pub struct BenchArgs {
     /// Write the measured plan shapes and times as the new baseline (they then pass).
     #[arg(long)]
     pub save_baseline: bool,
-    /// Fail when a query's time (max of the timed runs, or p95 from 20 runs)
-    /// exceeds the baseline's by more than this ratio (default: assay.yaml
+    /// Fail when a query's median time (p50 of the timed runs) exceeds the
+    /// baseline's by more than this ratio (default: assay.yaml
     /// bench.max_slowdown, else 1.5).
     #[arg(long, value_name = "RATIO", alias = "max-p95-ratio")]
     pub max_slowdown: Option<f64>,
+    /// Judge slowdowns relative to this machine: each scale's baselines are
+    /// scaled by the median ratio of its measurements to them, so a query
+    /// fails when it slowed down more than the rest of the suite (for
+    /// baselines saved on another machine, e.g. in CI).
+    #[arg(long)]
+    pub relative_slowdown: bool,
     /// Seed of the generator (default: assay.yaml scale.seed).
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,

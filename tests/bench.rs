@@ -383,6 +383,56 @@ fn bench_measures_every_set_and_judges_against_its_baseline() {
         results(&json).iter().all(|r| r["verdict"] == "slower"),
         "{json}"
     );
+    // Each was measured again before it failed, up to three times in all.
+    assert!(results(&json).iter().all(|r| r["attempts"] == 3), "{json}");
+    assert_eq!(json["relative_slowdown"], false);
+
+    // Baselines saved on a machine ten times as fast: every query is slower
+    // against them as they are, none against them times this machine's
+    // factor (the noise floor back at 2 ms for timings this short).
+    std::fs::write(&file, scaled_baseline_times(&text, 0.1)).unwrap();
+    bench(&[]).expect_code(1);
+    assert!(results(&read_json(&report))
+        .iter()
+        .all(|r| r["verdict"] == "slower"));
+    std::fs::write(
+        suite.path().join("assay.yaml"),
+        yaml.replace("min_slowdown_delta: 25ms", "min_slowdown_delta: 2ms"),
+    )
+    .unwrap();
+    let relative = bench(&["--relative-slowdown"]);
+    relative.expect_code(0);
+    let json = read_json(&report);
+    assert_eq!(json["relative_slowdown"], true);
+    for s in json["scales"].as_array().unwrap() {
+        let f = s["machine_factor"].as_f64().unwrap();
+        assert!((3.0..30.0).contains(&f), "{s}");
+    }
+    assert!(
+        results(&json).iter().all(|r| r["verdict"] == "pass"),
+        "{json}"
+    );
+    assert!(
+        relative.stdout.contains("machine factor"),
+        "{}",
+        relative.stdout
+    );
+}
+
+/// The baseline with every judged time and median multiplied by `factor`.
+fn scaled_baseline_times(text: &str, factor: f64) -> String {
+    text.lines()
+        .map(|l| {
+            for key in ["judged_ms:", "p50_ms:"] {
+                if let Some(i) = l.find(key) {
+                    let ms: f64 = l[i + key.len()..].trim().parse().unwrap();
+                    return format!("{}{key} {}", &l[..i], ms * factor);
+                }
+            }
+            l.to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The baseline with every judged time and median set to `value`.

@@ -1,19 +1,19 @@
 //! The three `assay bench` report formats (human, JSON, Markdown) rendered
 //! from one fixed synthetic run and snapshotted with insta. The run is built
-//! with the real pure pieces (fingerprint, baseline comparison, verdict,
-//! forecast) from realistic EXPLAIN JSON: two checks × two parameter sets ×
-//! three scales, one query growing linearly with a sequential scan (over
-//! budget at the largest scale), one flat with index scans, and one row each
-//! that changed plan, got slower and failed.
+//! by the real pure pieces (`assemble`: fingerprint, baseline comparison with
+//! slowdowns relative to the machine, verdict, forecast) from realistic
+//! EXPLAIN JSON: two checks × two parameter sets × three scales, one query
+//! growing linearly with a sequential scan (over budget at the largest
+//! scale), one flat with index scans, one row each that changed plan, got
+//! slower and failed, and two that were measured again.
 
 #![recursion_limit = "256"]
 
-use assay::bench::baseline::{self, BaselineEntry};
+use assay::bench::assemble::{assemble, Judge, Thresholds};
+use assay::bench::baseline::{Baseline, BaselineEntry};
 use assay::bench::fingerprint::{buffers, execution_ms, fingerprint};
-use assay::bench::forecast;
 use assay::bench::model::{BaselineStatus, BenchReport, Fingerprint, Measurement, ScaleInfo};
 use assay::bench::report;
-use assay::bench::verdict;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -176,6 +176,7 @@ fn measured(check: &str, set: &str, scale: f64, p95: f64, plan: Value) -> Measur
         fingerprint: Some(fingerprint(&plan)),
         plan: Some(plan),
         error: None,
+        attempts: 1,
     }
 }
 
@@ -271,43 +272,41 @@ fn synthetic_report() -> BenchReport {
             .then(a.scale.total_cmp(&b.scale))
     });
 
+    // Measured again after a first measurement over its budget (still over
+    // it), and after one that was slower (then passing).
+    for m in &mut measurements {
+        match (m.check.as_str(), m.param_set.as_str(), m.scale as u64) {
+            ("kpi_cards", "platform=meta,window=7", 100) => m.attempts = 3,
+            ("campaign_roi", "platform=google,window=7", 1) => m.attempts = 2,
+            _ => {}
+        }
+    }
+
     // Committed baselines: `kpi_cards` all-platform at every scale (slower at
     // 100), `campaign_roi` google at scale 10 with the old bitmap plan, the
     // rest at the same p95 and plan; `kpi_cards` meta has none yet.
-    let rows = measurements
-        .iter()
-        .map(|m| {
-            let current = m.fingerprint.clone().unwrap_or_default();
-            let entry = match (m.check.as_str(), m.param_set.as_str(), m.scale as u64) {
-                ("kpi_cards", "platform=meta,window=7", _) => None,
-                ("kpi_cards", _, 100) => Some(baseline_entry(m, 702.4, current)),
-                ("campaign_roi", "platform=google,window=7", 10) => {
-                    Some(baseline_entry(m, 2.4, old_roi_fingerprint()))
-                }
-                _ => Some(baseline_entry(m, m.judged_ms * 0.97, current)),
-            };
-            let status = baseline::compare(entry.as_ref(), m, MAX_P95_RATIO, MIN_P95_DELTA_MS);
-            verdict::judge(m, &status)
-        })
-        .collect::<Vec<_>>();
-
-    let mut forecasts: BTreeMap<String, BTreeMap<String, _>> = BTreeMap::new();
-    // (check, set) → (budget, (volume, p95) points)
-    type Series = (f64, Vec<(u64, f64)>);
-    let mut series: BTreeMap<(&str, &str), Series> = BTreeMap::new();
-    for m in measurements.iter().filter(|m| m.error.is_none()) {
-        let s = series
-            .entry((m.check.as_str(), m.param_set.as_str()))
-            .or_insert((m.budget_ms, Vec::new()));
-        s.1.push((m.volume, m.judged_ms));
-    }
-    for ((check, set), (budget, points)) in series {
-        if let Some(f) = forecast::fit(&points, budget, LEADS_PER_SCALE) {
-            forecasts
-                .entry(check.to_string())
-                .or_default()
-                .insert(set.to_string(), f);
-        }
+    let mut baselines: BTreeMap<String, Option<Baseline>> = BTreeMap::new();
+    for m in &measurements {
+        let current = m.fingerprint.clone().unwrap_or_default();
+        let entry = match (m.check.as_str(), m.param_set.as_str(), m.scale as u64) {
+            ("kpi_cards", "platform=meta,window=7", _) => None,
+            ("kpi_cards", _, 100) => Some(baseline_entry(m, 702.4, current)),
+            ("campaign_roi", "platform=google,window=7", 10) => {
+                Some(baseline_entry(m, 2.4, old_roi_fingerprint()))
+            }
+            _ => Some(baseline_entry(m, m.judged_ms * 0.97, current)),
+        };
+        let file = baselines
+            .entry(m.check.clone())
+            .or_insert_with(|| {
+                Some(Baseline {
+                    check: m.check.clone(),
+                    entries: Vec::new(),
+                })
+            })
+            .as_mut()
+            .unwrap();
+        file.entries.extend(entry);
     }
 
     let scales = SCALES
@@ -324,19 +323,27 @@ fn synthetic_report() -> BenchReport {
                 ),
             ]),
             generate_ms: 850.0 * scale + 312.25,
+            machine_factor: None,
         })
         .collect();
 
-    BenchReport {
-        suite: "analytics_v6".into(),
-        volume_relation: "dashboards.fact_leads".into(),
-        volume_per_scale: LEADS_PER_SCALE,
+    // Slowdowns relative to the machine: scale 1 has three same-plan
+    // baselines (a factor), 10 and 100 two (none).
+    assemble(
+        "analytics_v6",
+        ("dashboards.fact_leads", LEADS_PER_SCALE),
         scales,
-        rows,
-        forecasts,
-        max_slowdown: MAX_P95_RATIO,
-        min_slowdown_ms: MIN_P95_DELTA_MS,
-    }
+        measurements,
+        &Judge {
+            baselines: &baselines,
+            thresholds: Thresholds {
+                max_slowdown: MAX_P95_RATIO,
+                min_slowdown_ms: MIN_P95_DELTA_MS,
+                relative: true,
+            },
+            accepting: false,
+        },
+    )
 }
 
 #[test]

@@ -547,6 +547,7 @@ fn baseline_measurement(
             joins,
         }),
         error: None,
+        attempts: 1,
     }
 }
 
@@ -581,5 +582,67 @@ proptest! {
             let same = matches!(status, assay::bench::model::BaselineStatus::Same { .. });
             prop_assert!(same, "{:?}", status);
         }
+    }
+}
+
+// (e) bench slowdowns relative to the machine: a machine uniformly slower or
+// faster than the baselines' (each query within ±10 % of that) fails nothing,
+// and one query twice as slow on top of it is the one that fails.
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn relative_slowdowns_see_the_query_not_the_machine(
+        medians in prop::collection::vec(0.05f64..5_000.0, 3..12),
+        machine in 0.1f64..20.0,
+        noise in prop::collection::vec(0.9f64..1.1, 12),
+        slowed in any::<prop::sample::Index>(),
+    ) {
+        use assay::bench::assemble::{Judge, Thresholds};
+        use assay::bench::baseline::{Baseline, BaselineEntry};
+        let relations = BTreeMap::from([("t".to_string(), vec!["Seq Scan".to_string()])]);
+        let fp = baseline_measurement("x".into(), 1.0, 1.0, relations.clone(), vec![])
+            .fingerprint
+            .unwrap();
+        let entries = medians
+            .iter()
+            .enumerate()
+            .map(|(i, &p50)| BaselineEntry {
+                param_set: format!("s{i}"),
+                scale: 1.0,
+                judged_ms: p50,
+                p50_ms: Some(p50),
+                plan: fp.to_string(),
+                fingerprint: fp.clone(),
+            })
+            .collect();
+        let baselines = BTreeMap::from([(
+            "kpi_cards".to_string(),
+            Some(Baseline { check: "kpi_cards".into(), entries }),
+        )]);
+        let judge = Judge {
+            baselines: &baselines,
+            thresholds: Thresholds { max_slowdown: 1.5, min_slowdown_ms: 0.0, relative: true },
+            accepting: false,
+        };
+        let mut now: Vec<_> = medians
+            .iter()
+            .enumerate()
+            .map(|(i, &p50)| {
+                let mut m = baseline_measurement(format!("s{i}"), 1.0, 1.0, relations.clone(), vec![]);
+                m.p50_ms = p50 * machine * noise[i];
+                m.judged_ms = m.p50_ms;
+                // Far from any budget: only slowdowns are judged here.
+                m.budget_ms = 1e9;
+                m
+            })
+            .collect();
+        let factor = judge.machine_factor(&now).unwrap();
+        prop_assert!(factor >= machine * 0.9 - 1e-9 && factor <= machine * 1.1 + 1e-9);
+        prop_assert_eq!(judge.to_confirm(&now), Vec::<usize>::new());
+        let i = slowed.index(now.len());
+        now[i].p50_ms *= 2.0;
+        now[i].judged_ms = now[i].p50_ms;
+        prop_assert_eq!(judge.to_confirm(&now), vec![i]);
     }
 }

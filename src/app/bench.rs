@@ -4,7 +4,8 @@
 use super::gen::{default_connections, gen_error, scale_config};
 use super::load;
 use super::seed::schemas_created_by;
-use crate::bench::{self, assemble::Thresholds, baseline, model::BenchReport, run::BenchOptions};
+use crate::bench::assemble::{Judge, Thresholds};
+use crate::bench::{self, baseline, model::BenchReport, run::BenchOptions};
 use crate::cli::{self, BenchArgs};
 use crate::db::{Database, TargetSpec};
 use crate::engine::Selection;
@@ -152,8 +153,17 @@ pub async fn bench(root: &std::path::Path, args: BenchArgs) -> Result<i32, AppEr
             schemas_created_by(&suite.root, c.before.iter().map(|p| p.as_path()))
         }),
     };
+    let judge = Judge {
+        baselines: &baselines,
+        thresholds: Thresholds {
+            max_slowdown,
+            min_slowdown_ms: bench_cfg.min_slowdown_ms,
+            relative: args.relative_slowdown,
+        },
+        accepting: args.save_baseline,
+    };
     let (scale_infos, measurements) = match &args.database_url {
-        Some(url) => measure_existing(url, &suite, cfg.as_ref(), &checks, &opts).await?,
+        Some(url) => measure_existing(url, &suite, cfg.as_ref(), &checks, &opts, &judge).await?,
         None => {
             let cfg = cfg.as_ref().expect("required without --database-url");
             let db = Database::open(
@@ -163,20 +173,21 @@ pub async fn bench(root: &std::path::Path, args: BenchArgs) -> Result<i32, AppEr
             )
             .await
             .map_err(AppError::Infrastructure)?;
-            let measured = bench::run::run(&db.pool, &suite, cfg, &checks, &opts, |e| match e {
-                bench::run::BenchEvent::Generated(info) => {
-                    if progress {
-                        crate::tell!(
-                            "scale {}: {} rows in {} generated in {:.1} s",
-                            info.scale,
-                            info.volume,
-                            cfg.volume,
-                            info.generate_ms / 1e3
-                        );
+            let measured =
+                bench::run::run(&db.pool, &suite, cfg, &checks, &opts, &judge, |e| match e {
+                    bench::run::BenchEvent::Generated(info) => {
+                        if progress {
+                            crate::tell!(
+                                "scale {}: {} rows in {} generated in {:.1} s",
+                                info.scale,
+                                info.volume,
+                                cfg.volume,
+                                info.generate_ms / 1e3
+                            );
+                        }
                     }
-                }
-            })
-            .await;
+                })
+                .await;
             db.close().await;
             measured.map_err(gen_error)?
         }
@@ -189,12 +200,7 @@ pub async fn bench(root: &std::path::Path, args: BenchArgs) -> Result<i32, AppEr
         (&volume_relation, volume_per_scale),
         scale_infos,
         measurements,
-        &baselines,
-        &Thresholds {
-            max_slowdown,
-            min_slowdown_ms: bench_cfg.min_slowdown_ms,
-        },
-        args.save_baseline,
+        &judge,
     );
     write_reports(&report, &specs)?;
     if args.save_baseline {
@@ -215,6 +221,7 @@ async fn measure_existing(
     cfg: Option<&crate::suite::ScaleConfig>,
     checks: &[&crate::suite::QueryCheck],
     opts: &BenchOptions,
+    judge: &Judge<'_>,
 ) -> Result<(Vec<bench::model::ScaleInfo>, Vec<bench::model::Measurement>), AppError> {
     let db = Database::open(
         &TargetSpec::Url(url.to_string()),
@@ -231,7 +238,7 @@ async fn measure_existing(
             .await
             .map_err(|m| AppError::Infrastructure(format!("{}: {m}", db.label)))?;
         let units = bench::run::units(checks);
-        let measurements = bench::run::measure_all(&db.pool, &units, &info, opts).await;
+        let measurements = bench::run::measure_all(&db.pool, &units, &info, opts, judge).await;
         Ok((vec![info], measurements))
     }
     .await;

@@ -124,6 +124,19 @@ pub fn compare(
     max_slowdown: f64,
     min_slowdown_ms: f64,
 ) -> BaselineStatus {
+    compare_on_machine(entry, m, max_slowdown, min_slowdown_ms, 1.0)
+}
+
+/// `compare` on a machine `machine_factor` times as slow as the one that
+/// saved the baseline: the baseline's time is scaled by the factor before
+/// the ratio and the delta are judged (1.0: the same machine).
+pub fn compare_on_machine(
+    entry: Option<&BaselineEntry>,
+    m: &Measurement,
+    max_slowdown: f64,
+    min_slowdown_ms: f64,
+    machine_factor: f64,
+) -> BaselineStatus {
     let Some(entry) = entry else {
         return BaselineStatus::New;
     };
@@ -141,21 +154,39 @@ pub fn compare(
             changes: fingerprint::changes(&was, &now),
         };
     }
-    // Medians against medians where the baseline has one; the judged
-    // figures (maxima of a few runs) against each other in older files.
-    let (now, base) = match entry.p50_ms {
-        Some(base) => (m.p50_ms, base),
-        None => (m.judged_ms, entry.judged_ms),
-    };
-    if now > base * max_slowdown && now - base > min_slowdown_ms {
+    let (now, base) = compared_times(entry, m);
+    let expected = base * machine_factor;
+    if now > expected * max_slowdown && now - expected > min_slowdown_ms {
         BaselineStatus::Slower {
             baseline_ms: base,
             // A baseline rounded to 0 ms would make the ratio infinite.
-            ratio: now / base.max(0.001),
+            ratio: now / expected.max(0.001),
         }
     } else {
         BaselineStatus::Same { baseline_ms: base }
     }
+}
+
+/// (now, baseline): medians against medians where the baseline has one; the
+/// judged figures (maxima of a few runs) against each other in older files.
+fn compared_times(entry: &BaselineEntry, m: &Measurement) -> (f64, f64) {
+    match entry.p50_ms {
+        Some(base) => (m.p50_ms, base),
+        None => (m.judged_ms, entry.judged_ms),
+    }
+}
+
+/// The measurement's time over its baseline's, when the two can stand for
+/// the machine's speed: no error, the same plan strategy, a baseline time
+/// above zero. The input of the machine factor.
+pub fn same_plan_ratio(entry: Option<&BaselineEntry>, m: &Measurement) -> Option<f64> {
+    let entry = entry?;
+    let current = m.fingerprint.as_ref().filter(|_| m.error.is_none())?;
+    if fingerprint::strategy(&entry.fingerprint) != fingerprint::strategy(current) {
+        return None;
+    }
+    let (now, base) = compared_times(entry, m);
+    (base > 0.0 && now.is_finite()).then(|| now / base)
 }
 
 /// Writes the measurements of `check` into its baseline file: entries with the
@@ -270,6 +301,7 @@ mod tests {
             plan: None,
             fingerprint: f,
             error: None,
+            attempts: 1,
         }
     }
 

@@ -52,6 +52,7 @@ pub async fn measure(
         plan: None,
         fingerprint: None,
         error: None,
+        attempts: 1,
     };
     if let Err(e) = timed(pool, check, set, opts, &mut m).await {
         m.error = Some(e);

@@ -53,6 +53,16 @@ pub struct Measurement {
     pub fingerprint: Option<Fingerprint>,
     /// The query failed (or timed out); the timings are then meaningless.
     pub error: Option<String>,
+    /// How many times the query was measured: 1, or more when a measurement
+    /// was over its budget or slower than its baseline and was measured
+    /// again to confirm it (the one with the lowest median is kept, so a
+    /// failure stands only when every measurement failed).
+    #[serde(default = "one")]
+    pub attempts: u32,
+}
+
+fn one() -> u32 {
+    1
 }
 
 /// How a measurement compares with the committed baseline.
@@ -69,7 +79,9 @@ pub enum BaselineStatus {
         /// Human-readable differences, e.g. `events: - Index Scan using x, + Seq Scan`.
         changes: Vec<String>,
     },
-    /// the time grew beyond the allowed ratio of the baseline's.
+    /// The time grew beyond the allowed ratio of the baseline's. `ratio` is
+    /// the median over the baseline's median, divided by the scale's machine
+    /// factor when slowdowns are judged relative to it.
     Slower { baseline_ms: f64, ratio: f64 },
 }
 
@@ -136,6 +148,14 @@ pub struct ScaleInfo {
     /// Rows per relation after generation (views refreshed).
     pub relation_rows: BTreeMap<String, u64>,
     pub generate_ms: f64,
+    /// With `--relative-slowdown`: the median, over this scale's measurements
+    /// that have a baseline with the same plan, of median ÷ baseline median —
+    /// how much slower (above 1) or faster this machine ran the suite than the
+    /// machine that saved the baselines. Slowdowns are then judged against
+    /// baseline × this factor. None: judged against the baselines as they are
+    /// (without the flag, or with fewer than 3 such measurements).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine_factor: Option<f64>,
 }
 
 /// The whole bench run, as reporters see it.
@@ -155,6 +175,9 @@ pub struct BenchReport {
     pub max_slowdown: f64,
     /// A growth smaller than this never counts as slower (noise floor).
     pub min_slowdown_ms: f64,
+    /// Slowdowns judged relative to each scale's `machine_factor`.
+    #[serde(default)]
+    pub relative_slowdown: bool,
 }
 
 impl BenchReport {

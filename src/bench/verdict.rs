@@ -59,6 +59,7 @@ mod tests {
             plan: None,
             fingerprint: Some(Fingerprint::default()),
             error: None,
+            attempts: 1,
         }
     }
 

@@ -20,19 +20,9 @@ pub fn human(r: &BenchReport, color: bool) -> String {
     out.push_str(&format!("assay bench: {}\n", r.suite));
     out.push_str(&format!("{}\n\n", slower_rule(r)));
 
-    let mut scales = vec![vec![
-        "scale".into(),
-        format!("volume ({})", r.volume_relation),
-        "generated in".into(),
-    ]];
-    scales.extend(r.scales.iter().map(|s| {
-        vec![
-            fmt_scale(s.scale),
-            fmt_count(s.volume),
-            fmt_duration(s.generate_ms),
-        ]
-    }));
-    for line in align(&scales, &[true, true, true]) {
+    let mut scales = vec![scale_headers(r)];
+    scales.extend(r.scales.iter().map(|s| scale_cells(r, s)));
+    for line in align(&scales, &[true, true, true, true]) {
         out.push_str(&format!("{}\n", line.join("  ").trim_end()));
     }
     out.push('\n');
@@ -41,7 +31,7 @@ pub fn human(r: &BenchReport, color: bool) -> String {
     table.extend(
         r.rows
             .iter()
-            .map(|row| result_cells(row, row.verdict.label())),
+            .map(|row| result_cells(row, &verdict_text(row, row.verdict.label()))),
     );
     for (i, mut line) in align(&table, &RESULT_NUMERIC).into_iter().enumerate() {
         if i > 0 {

@@ -1,4 +1,6 @@
 //! The JSON report (schema `assay.bench/v3`): flat results, rounded numbers.
+//! `attempts` (times a query was measured), `relative_slowdown` and each
+//! scale's `machine_factor` were added to v3 without changing any field's meaning.
 //! v3 is schema-agnostic: `volume` (rows of `volume_relation`) instead of a count named after one suite's table.
 //! v2 names timing figures for what they are: `judged_ms` (what budgets and
 //! baselines judge) with `judged` saying what it is (`max of 5 runs`);
@@ -16,12 +18,16 @@ pub fn json(r: &BenchReport) -> String {
         .scales
         .iter()
         .map(|s| {
-            json!({
+            let mut o = json!({
                 "scale": s.scale,
                 "volume": s.volume,
                 "generate_ms": round(s.generate_ms, 3),
                 "relation_rows": s.relation_rows,
-            })
+            });
+            if r.relative_slowdown {
+                o["machine_factor"] = s.machine_factor.map_or(Value::Null, |f| round(f, 3));
+            }
+            o
         })
         .collect();
     let results: Vec<Value> = r.rows.iter().map(|row| json_result(r, row)).collect();
@@ -32,6 +38,7 @@ pub fn json(r: &BenchReport) -> String {
         "volume_per_scale": r.volume_per_scale,
         "max_slowdown": r.max_slowdown,
         "min_slowdown_ms": r.min_slowdown_ms,
+        "relative_slowdown": r.relative_slowdown,
         "scales": scales,
         "results": results,
         "summary": {
@@ -66,6 +73,7 @@ fn json_result(r: &BenchReport, row: &BenchRow) -> Value {
     o.insert("scale".into(), json!(m.scale));
     o.insert("volume".into(), json!(m.volume));
     o.insert("runs".into(), json!(m.runs));
+    o.insert("attempts".into(), json!(m.attempts));
     o.insert("p50_ms".into(), timing(m.p50_ms));
     o.insert("max_ms".into(), timing(m.max_ms));
     if let Some(p95) = m.p95_ms.filter(|_| ok) {

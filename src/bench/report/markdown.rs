@@ -22,17 +22,14 @@ pub fn markdown(r: &BenchReport) -> String {
     md.push_str(&format!("{}.\n\n{}.\n", counts.summary(), slower_rule(r)));
 
     section(&mut md, "Scales");
+    let headers = scale_headers(r);
     md.push_str(&format!(
-        "| scale | volume ({}) | generated in |\n|---:|---:|---:|\n",
-        r.volume_relation
+        "| {} |\n|{}|\n",
+        headers.join(" | "),
+        vec!["---:"; headers.len()].join("|")
     ));
     for s in &r.scales {
-        md.push_str(&format!(
-            "| {} | {} | {} |\n",
-            fmt_scale(s.scale),
-            fmt_count(s.volume),
-            fmt_duration(s.generate_ms)
-        ));
+        md.push_str(&format!("| {} |\n", scale_cells(r, s).join(" | ")));
     }
 
     section(&mut md, "Results");
@@ -48,7 +45,10 @@ pub fn markdown(r: &BenchReport) -> String {
         } else {
             "✅"
         };
-        let mut cells = result_cells(row, &format!("{mark} {}", row.verdict.label()));
+        let mut cells = result_cells(
+            row,
+            &verdict_text(row, &format!("{mark} {}", row.verdict.label())),
+        );
         cells[0] = code(&cells[0]);
         cells[1] = code(&cells[1]);
         md.push_str(&format!("| {} |\n", cells.join(" | ")));

@@ -41,12 +41,57 @@ const RESULT_NUMERIC: [bool; 11] = [
 ];
 const VERDICT_COLUMN: usize = 9;
 
-/// What counts as slower, in words.
+/// What counts as slower, and what is measured again, in words.
 fn slower_rule(r: &BenchReport) -> String {
+    let baseline = if r.relative_slowdown {
+        "the baseline's times this machine's factor (the scale's median ratio of medians to baselines)"
+    } else {
+        "the baseline's"
+    };
     format!(
-        "A measurement is slower than its baseline when its median (p50 of the timed runs) exceeds {}× the baseline's by more than {} ms",
-        r.max_slowdown, r.min_slowdown_ms
+        "A measurement is slower than its baseline when its median (p50 of the timed runs) exceeds {}× {baseline} by more than {} ms; one over budget or slower is measured again, up to {} times in all, and the lowest median kept",
+        r.max_slowdown,
+        r.min_slowdown_ms,
+        super::run::MAX_ATTEMPTS
     )
+}
+
+/// The scale table's header: the machine factor's column only when
+/// slowdowns are relative to it.
+fn scale_headers(r: &BenchReport) -> Vec<String> {
+    let mut h = vec![
+        "scale".to_string(),
+        format!("volume ({})", r.volume_relation),
+        "generated in".into(),
+    ];
+    if r.relative_slowdown {
+        h.push("machine factor".into());
+    }
+    h
+}
+
+fn scale_cells(r: &BenchReport, s: &super::model::ScaleInfo) -> Vec<String> {
+    let mut cells = vec![
+        fmt_scale(s.scale),
+        fmt_count(s.volume),
+        fmt_duration(s.generate_ms),
+    ];
+    if r.relative_slowdown {
+        cells.push(
+            s.machine_factor
+                .map_or("none (under 3 baselines)".into(), |f| format!("{f:.2}×")),
+        );
+    }
+    cells
+}
+
+/// The verdict cell: the verdict's words, and how often it was measured
+/// when more than once.
+fn verdict_text(row: &BenchRow, label: &str) -> String {
+    match row.measurement.attempts {
+        0 | 1 => label.to_string(),
+        n => format!("{label} (measured {n}×)"),
+    }
 }
 
 /// The result columns of a row, with `verdict` as the verdict cell.
@@ -214,6 +259,8 @@ fn row_label(row: &BenchRow) -> String {
 /// Verdict counts.
 struct Counts {
     measurements: usize,
+    /// Measured more than once (a first measurement failed on its time).
+    measured_again: usize,
     failures: usize,
     over_budget: usize,
     plan_changed: usize,
@@ -226,6 +273,11 @@ impl Counts {
         let n = |v: BenchVerdict| r.rows.iter().filter(|row| row.verdict == v).count();
         Counts {
             measurements: r.rows.len(),
+            measured_again: r
+                .rows
+                .iter()
+                .filter(|row| row.measurement.attempts > 1)
+                .count(),
             failures: r.failures(),
             over_budget: n(BenchVerdict::OverBudget),
             plan_changed: n(BenchVerdict::PlanChanged),
@@ -235,8 +287,12 @@ impl Counts {
     }
 
     fn summary(&self) -> String {
+        let again = match self.measured_again {
+            0 => String::new(),
+            n => format!("; {n} measured again after a first measurement over budget or slower"),
+        };
         format!(
-            "{} measurements, {} failed (over budget {}, plan changed {}, slower {}, error {})",
+            "{} measurements, {} failed (over budget {}, plan changed {}, slower {}, error {}){again}",
             self.measurements,
             self.failures,
             self.over_budget,
@@ -374,6 +430,7 @@ mod tests {
                 ),
                 fingerprint: None,
                 error: None,
+                attempts: 1,
             },
             baseline: BaselineStatus::New,
             verdict,
@@ -391,11 +448,13 @@ mod tests {
                 volume: 1000,
                 relation_rows: BTreeMap::new(),
                 generate_ms: 1234.5,
+                machine_factor: None,
             }],
             rows,
             forecasts: BTreeMap::new(),
             max_slowdown: 1.5,
             min_slowdown_ms: 5.0,
+            relative_slowdown: false,
         }
     }
 
