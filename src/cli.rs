@@ -19,6 +19,20 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+impl Cli {
+    /// Whether the command has CPU work of its own to spread over threads:
+    /// generating data (`gen`, `bench` at generated scales, `diff --scale`,
+    /// the generated-data search of `diff` and `mutate`, which blocks a
+    /// worker thread per property call). Every other command waits on
+    /// databases and servers.
+    pub fn command_spreads_cpu_work(&self) -> bool {
+        matches!(
+            self.command,
+            Some(Command::Gen(_) | Command::Bench(_) | Command::Diff(_) | Command::Mutate(_))
+        )
+    }
+}
+
 #[derive(Debug, Subcommand)]
 #[allow(clippy::large_enum_variant)] // parsed once per process
 pub enum Command {

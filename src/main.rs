@@ -9,10 +9,17 @@ fn main() {
     // report sinks turn into silence, so the run finishes, writes its report
     // files, cleans up and exits with its own code.
     let cli = assay::cli::Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    // Commands that only wait on databases and servers run every future on
+    // this thread: with worker threads, each socket wake-up would hop
+    // between threads (a futex wake and a context switch per round trip,
+    // measurable against psql). Commands that generate data spread their
+    // CPU work over worker threads.
+    let mut builder = if cli.command_spreads_cpu_work() {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             assay::tell!("error: cannot start the async runtime: {e}");

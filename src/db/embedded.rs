@@ -473,19 +473,28 @@ impl EmbeddedCluster {
         }
     }
 
-    /// Stops the server (fast shutdown, then kill) and removes its files.
+    /// Stops the server (immediate shutdown, then kill) and removes its
+    /// files: nothing of them is kept, so the shutdown checkpoint a fast
+    /// shutdown would write is skipped.
     pub fn stop_blocking(&mut self) {
-        self.stop_server();
+        self.stop_server_with(nix::sys::signal::Signal::SIGQUIT);
         if let Some(dir) = self.run_dir.take() {
             let _ = dir.close();
         }
     }
 
-    /// Stops the server (fast shutdown, then kill), keeping its files.
+    /// Stops the server (fast shutdown, then kill), keeping its files
+    /// consistent on disk.
     fn stop_server(&mut self) {
+        self.stop_server_with(nix::sys::signal::Signal::SIGINT);
+    }
+
+    /// Stops the server with `signal` (SIGINT: fast shutdown; SIGQUIT:
+    /// immediate), then kills it after 10 s.
+    fn stop_server_with(&mut self, signal: nix::sys::signal::Signal) {
         if let Some(mut child) = self.child.take() {
             let pid = nix::unistd::Pid::from_raw(child.id() as i32);
-            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT);
+            let _ = nix::sys::signal::kill(pid, signal);
             let deadline = Instant::now() + Duration::from_secs(10);
             loop {
                 match child.try_wait() {

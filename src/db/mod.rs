@@ -199,6 +199,9 @@ fn embedded_options(port: u16) -> PgConnectOptions {
         .database("postgres")
 }
 
+/// A pooled connection idle for longer than this is pinged before use.
+const PING_IDLE_AFTER: Duration = Duration::from_secs(1);
+
 async fn pool(opts: PgConnectOptions, size: u32) -> Result<PgPool, String> {
     pool_with_timeout(opts, size, Duration::from_secs(30)).await
 }
@@ -213,6 +216,19 @@ async fn pool_with_timeout(
     PgPoolOptions::new()
         .max_connections(size.max(1))
         .acquire_timeout(timeout)
+        // A connection handed back a moment ago is alive: pinging it on
+        // every acquire costs a round trip per unit. One idle for longer
+        // (a server or pooler may have closed it) is pinged, and replaced
+        // when it does not answer.
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for < PING_IDLE_AFTER {
+                    return Ok(true);
+                }
+                Ok(sqlx::Connection::ping(conn).await.is_ok())
+            })
+        })
         .connect_with(opts)
         .await
         .map_err(|e| describe_error(&e).0)
