@@ -20,12 +20,31 @@ pub struct PgBinaries {
     pub major: u32,
 }
 
-fn major_of(bindir: &Path) -> Option<u32> {
-    let out = Command::new(bindir.join("postgres"))
+/// What `postgres --version` prints for the server in `bindir`, run once
+/// per directory and process (a run asks for it when it looks for the
+/// binaries and again for the fixture cache key; each costs a process).
+pub fn version_text(bindir: &Path) -> Option<String> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static SEEN: OnceLock<Mutex<HashMap<PathBuf, Option<String>>>> = OnceLock::new();
+    let seen = SEEN.get_or_init(Default::default);
+    if let Some(known) = seen.lock().ok().and_then(|m| m.get(bindir).cloned()) {
+        return known;
+    }
+    let text = Command::new(bindir.join("postgres"))
         .arg("--version")
         .output()
-        .ok()?;
-    let text = String::from_utf8_lossy(&out.stdout);
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
+    if let Ok(mut m) = seen.lock() {
+        m.insert(bindir.to_path_buf(), text.clone());
+    }
+    text
+}
+
+fn major_of(bindir: &Path) -> Option<u32> {
+    let text = version_text(bindir)?;
     // "postgres (PostgreSQL) 15.18 (Debian ...)"
     let ver = text
         .split_whitespace()
@@ -59,7 +78,6 @@ pub fn check_environment() -> Result<(), String> {
 /// `/usr/lib/postgresql`, `pg_config --bindir`, any version there, then `PATH`.
 pub fn find_binaries(wanted: u32) -> Result<PgBinaries, String> {
     check_environment()?;
-    let mut candidates: Vec<PathBuf> = Vec::new();
     if let Ok(d) = std::env::var("ASSAY_PG_BINDIR") {
         // Chosen explicitly: that server and no other.
         let dir = PathBuf::from(d);
@@ -71,45 +89,72 @@ pub fn find_binaries(wanted: u32) -> Result<PgBinaries, String> {
         })?;
         return Ok(PgBinaries { bindir: dir, major });
     }
-    candidates.push(PathBuf::from(format!("/usr/lib/postgresql/{wanted}/bin")));
-    if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
-        if out.status.success() {
-            candidates.push(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()));
+    // Candidates in order of preference, each asked for its version only
+    // when the ones before it did not give the wanted major version.
+    let wanted_dir = PathBuf::from(format!("/usr/lib/postgresql/{wanted}/bin"));
+    let pg_config = || -> Vec<PathBuf> {
+        match Command::new("pg_config").arg("--bindir").output() {
+            Ok(out) if out.status.success() => {
+                vec![PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())]
+            }
+            _ => Vec::new(),
         }
-    }
-    if let Ok(entries) = std::fs::read_dir("/usr/lib/postgresql") {
-        let mut versions: Vec<PathBuf> = entries.flatten().map(|e| e.path().join("bin")).collect();
+    };
+    let installed = || -> Vec<PathBuf> {
+        let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+            .map(|entries| entries.flatten().map(|e| e.path().join("bin")).collect())
+            .unwrap_or_default();
         versions.sort();
         versions.reverse();
-        candidates.extend(versions);
-    }
-    if let Some(path) = std::env::var_os("PATH") {
-        for dir in std::env::split_paths(&path) {
-            if dir.join("postgres").is_file() {
-                let real = std::fs::canonicalize(dir.join("postgres")).ok();
-                candidates.push(
-                    real.and_then(|p| p.parent().map(Path::to_path_buf))
-                        .unwrap_or(dir),
-                );
+        versions
+    };
+    let on_path = || -> Vec<PathBuf> {
+        let Some(path) = std::env::var_os("PATH") else {
+            return Vec::new();
+        };
+        std::env::split_paths(&path)
+            .filter(|dir| dir.join("postgres").is_file())
+            .map(|dir| {
+                std::fs::canonicalize(dir.join("postgres"))
+                    .ok()
+                    .and_then(|p| p.parent().map(Path::to_path_buf))
+                    .unwrap_or(dir)
+            })
+            .collect()
+    };
+    let sources: [&dyn Fn() -> Vec<PathBuf>; 4] = [
+        &|| vec![wanted_dir.clone()],
+        &pg_config,
+        &installed,
+        &on_path,
+    ];
+    let mut seen: Vec<PathBuf> = Vec::new();
+    let mut first_usable: Option<PgBinaries> = None;
+    for source in sources {
+        for dir in source() {
+            if seen.contains(&dir) {
+                continue;
             }
+            seen.push(dir.clone());
+            if !(dir.join("postgres").is_file() && dir.join("initdb").is_file()) {
+                continue;
+            }
+            let Some(major) = major_of(&dir) else {
+                continue;
+            };
+            let found = PgBinaries { bindir: dir, major };
+            if major == wanted {
+                return Ok(found);
+            }
+            first_usable.get_or_insert(found);
         }
     }
-    let usable: Vec<PgBinaries> = candidates
-        .into_iter()
-        .filter(|d| d.join("postgres").is_file() && d.join("initdb").is_file())
-        .filter_map(|d| major_of(&d).map(|major| PgBinaries { bindir: d, major }))
-        .collect();
-    usable
-        .iter()
-        .find(|b| b.major == wanted)
-        .or(usable.first())
-        .cloned()
-        .ok_or_else(|| {
-            "no PostgreSQL server binaries found (looked at ASSAY_PG_BINDIR, /usr/lib/postgresql/*/bin, \
-             pg_config --bindir and PATH); install the server (e.g. `apt-get install postgresql`) \
-             or use --database-url"
-                .to_string()
-        })
+    first_usable.ok_or_else(|| {
+        "no PostgreSQL server binaries found (looked at ASSAY_PG_BINDIR, /usr/lib/postgresql/*/bin, \
+         pg_config --bindir and PATH); install the server (e.g. `apt-get install postgresql`) \
+         or use --database-url"
+            .to_string()
+    })
 }
 
 /// The uid/gid to run the server as: ourselves, or the postgres user when root.
@@ -469,7 +514,9 @@ impl EmbeddedCluster {
                     tail(&log, 15)
                 ));
             }
-            tokio::time::sleep(Duration::from_millis(10)).await;
+            // Start-up takes tens of milliseconds: a finer poll is time
+            // every cold run gains.
+            tokio::time::sleep(Duration::from_millis(2)).await;
         }
     }
 
@@ -504,7 +551,7 @@ impl EmbeddedCluster {
                         let _ = child.wait();
                         break;
                     }
-                    Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+                    Ok(None) => std::thread::sleep(Duration::from_millis(1)),
                 }
             }
         }

@@ -74,11 +74,7 @@ fn fnv(parts: &[&[u8]]) -> u64 {
 /// or None when a setup file cannot be read (then nothing is cached and the
 /// setup itself reports the problem).
 pub fn cache_key(suite: &Suite, bins: &PgBinaries) -> Option<String> {
-    let server = std::process::Command::new(bins.bindir.join("postgres"))
-        .arg("--version")
-        .output()
-        .ok()?
-        .stdout;
+    let server = embedded::version_text(&bins.bindir)?;
     let mut steps = Vec::new();
     for step in &suite.config.setup {
         let (kind, file, table) = match step {
@@ -92,7 +88,7 @@ pub fn cache_key(suite: &Suite, bins: &PgBinaries) -> Option<String> {
     }
     Some(key_of(
         env!("CARGO_PKG_VERSION"),
-        &String::from_utf8_lossy(&server),
+        &server,
         &format!(
             "{} {}",
             embedded::TEMPLATE,

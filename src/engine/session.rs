@@ -7,7 +7,7 @@ use crate::db::decode;
 use crate::output::QueryOutput;
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgColumn, PgPool, PgRow};
-use sqlx::{Executor, Postgres, Row};
+use sqlx::{Executor, Postgres, Row, Statement};
 use std::time::{Duration, Instant};
 
 pub struct Session {
@@ -168,8 +168,10 @@ impl Session {
         let elapsed = start.elapsed();
         let pg_columns: Vec<PgColumn> = match rows.first() {
             Some(r) => r.columns().to_vec(),
-            // No rows, no row metadata: ask Postgres to describe the statement.
-            None => (&mut *self.conn).describe(sql).await?.columns().to_vec(),
+            // No rows, no row metadata: the statement's description (names
+            // and types; sqlx's `describe` would also plan it again to infer
+            // nullability, which nothing here reads).
+            None => (&mut *self.conn).prepare(sql).await?.columns().to_vec(),
         };
         let columns = decode::columns(&pg_columns);
         match decode::decode(columns.clone(), &pg_columns, &rows, &[]) {
