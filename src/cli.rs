@@ -426,7 +426,8 @@ pub struct ValidateArgs {
 pub struct RunArgs {
     #[command(flatten)]
     pub select: SelectArgs,
-    /// Units run at once (default: number of CPUs).
+    /// Units run at once (default: number of CPUs, plus one on a server
+    /// assay starts itself: embedded or docker).
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
     /// Where to run: embedded (default), docker, or url (implied by --database-url).

@@ -38,7 +38,7 @@ struct Flags {
 }
 
 fn flags(args: &DiffArgs, suite: &Suite) -> Result<Flags, AppError> {
-    let jobs = super::jobs(args.jobs)?;
+    let jobs = super::jobs(args.jobs, false)?;
     if let Some(r) = args.max_slowdown {
         if !(r.is_finite() && r >= 1.0) {
             return Err(AppError::Usage(

@@ -46,7 +46,7 @@ pub(super) async fn probe(root: &Path, args: ProbeArgs) -> Result<i32, AppError>
     let suite = &loaded.suite;
 
     // Flags first: nothing is called with a bad one.
-    let jobs = super::jobs(args.jobs)?;
+    let jobs = super::jobs(args.jobs, false)?;
     let timeout = duration_flag("--timeout", &args.timeout)?;
     let page_budget = duration_flag("--page-budget", &args.page_budget)?
         .map(HumanDuration)

@@ -42,7 +42,9 @@ pub(super) async fn run(root: &Path, args: RunArgs, hooks: &mut Hooks) -> Result
     let suite: Suite = loaded.suite;
     hooks.suite = Some(suite.config.name.clone());
     hooks.fingerprint = Some(crate::history::record::sql_fingerprint(&suite));
-    let jobs = super::jobs(args.jobs)?;
+    if args.jobs == Some(0) {
+        return Err(AppError::Usage("--jobs must be at least 1".into()));
+    }
     let partition = match &args.partition {
         Some(p) => Some(engine::parse_partition(p).map_err(AppError::Usage)?),
         None => None,
@@ -79,6 +81,10 @@ pub(super) async fn run(root: &Path, args: RunArgs, hooks: &mut Hooks) -> Result
     let (queries, tables) = engine::select_checks(&suite, &selection);
     let nothing_selected = queries.is_empty() && tables.is_empty();
     let specs = target_specs(&args, &suite)?;
+    let jobs = super::jobs(
+        args.jobs,
+        specs.iter().all(|s| !matches!(s, TargetSpec::Url(_))),
+    )?;
     let mut reports = reporters(&args.formats, args.output.as_ref(), args.no_progress)?;
     if let Some(c) = &hooks.collector {
         reports.reporters.push(Box::new(c.clone()));
