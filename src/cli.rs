@@ -548,3 +548,39 @@ pub fn parse_format(s: &str) -> Result<FormatSpec, String> {
         path: p,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spreads(args: &[&str]) -> bool {
+        Cli::try_parse_from(std::iter::once("assay").chain(args.iter().copied()))
+            .unwrap()
+            .command_spreads_cpu_work()
+    }
+
+    #[test]
+    fn only_data_generating_commands_get_worker_threads() {
+        // Generation spreads CPU work over threads, and the generated-data
+        // search blocks a worker thread per property call.
+        for cmd in [
+            &["gen", "--scale", "1"][..],
+            &["bench"],
+            &["diff", "--base-sql-dir", "x"],
+            &["mutate"],
+        ] {
+            assert!(spreads(cmd), "{cmd:?}");
+        }
+        // The rest only wait on databases and servers.
+        for cmd in [
+            &[][..],
+            &["run"],
+            &["probe", "--api-url", "http://127.0.0.1:1"],
+            &["seed"],
+            &["validate"],
+            &["report", "--history", "h"],
+        ] {
+            assert!(!spreads(cmd), "{cmd:?}");
+        }
+    }
+}
