@@ -29,6 +29,22 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
+/// The middle value of `v` (any order; the mean of the two middle values
+/// when their number is even), for ratios such as current / base time.
+/// None when empty.
+pub fn median(mut v: Vec<f64>) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    Some(if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    })
+}
+
 impl TimingStats {
     /// Statistics of `samples` (milliseconds, any order). None when empty.
     pub fn of(samples: &[f64]) -> Option<TimingStats> {

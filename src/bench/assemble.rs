@@ -103,13 +103,7 @@ pub fn machine_factor(mut ratios: Vec<f64>) -> Option<f64> {
     if ratios.len() < MIN_FACTOR_SAMPLES {
         return None;
     }
-    ratios.sort_by(f64::total_cmp);
-    let n = ratios.len();
-    Some(if n % 2 == 1 {
-        ratios[n / 2]
-    } else {
-        (ratios[n / 2 - 1] + ratios[n / 2]) / 2.0
-    })
+    crate::timing::median(ratios)
 }
 
 /// The report: every measurement judged by `judge` against its scale's

@@ -2,8 +2,9 @@
 //! parameter sets, the speed ratio and whether the plan changed, then the
 //! differing rows of each endpoint folded under `<details>`.
 
-use super::{by_check, counts_line, headline, measured, median, ratio};
+use super::{by_check, counts_line, headline, measured, ratio};
 use crate::diff::model::{DiffReport, Entry, Verdict};
+use crate::timing::median;
 
 fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")

@@ -82,20 +82,6 @@ pub fn measured(report: &DiffReport) -> Option<String> {
         .find_map(|e| e.speed.as_ref().map(|s| s.measured.clone()))
 }
 
-/// The median of some ratios.
-pub fn median(mut v: Vec<f64>) -> Option<f64> {
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    Some(if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    })
-}
-
 /// Entries grouped by check, in report order.
 pub fn by_check(report: &DiffReport) -> Vec<(&str, Vec<&Entry>)> {
     let mut groups: Vec<(&str, Vec<&Entry>)> = Vec::new();
