@@ -342,8 +342,10 @@ pub struct BenchArgs {
     /// Judge slowdowns relative to this machine: each scale's baselines are
     /// scaled by the median ratio of its measurements to them, so a query
     /// fails when it slowed down more than the rest of the suite (for
-    /// baselines saved on another machine, e.g. in CI).
-    #[arg(long)]
+    /// baselines saved on another machine, e.g. in CI). Not with
+    /// --save-baseline (nothing is compared), --database-url (no baselines
+    /// at an existing database's volume) or --versus-psql.
+    #[arg(long, conflicts_with_all = ["save_baseline", "database_url", "versus_psql"])]
     pub relative_slowdown: bool,
     /// Seed of the generator (default: assay.yaml scale.seed).
     #[arg(long, value_name = "N")]

@@ -182,6 +182,25 @@ fn gen_and_bench_reject_bad_input_naming_the_fix() {
         bench_scale.stderr
     );
 
+    // Relative slowdowns need baselines to compare with.
+    for other in [
+        &["--save-baseline"][..],
+        &["--database-url", "postgres://127.0.0.1:1/x"],
+    ] {
+        let out = Assay::new(repo())
+            .args(["bench", "--scale", "1", "--relative-slowdown"])
+            .args(other)
+            .run();
+        out.expect_code(2);
+        assert!(
+            out.stderr
+                .contains("'--relative-slowdown' cannot be used with")
+                && out.stderr.contains(other[0]),
+            "{}",
+            out.stderr
+        );
+    }
+
     let junit = Assay::new(repo())
         .args(["bench", "--scale", "1", "--format", "junit"])
         .run();
