@@ -507,6 +507,40 @@ fn docker_target_without_docker_is_an_infrastructure_error() {
     assert!(out.stderr.contains("docker"), "{}", out.stderr);
 }
 
+/// assay's own connections to an embedded cluster go through its Unix-domain
+/// socket (`inet_server_addr()` is NULL there), not TCP on the loopback.
+#[test]
+fn embedded_target_connects_through_the_unix_socket() {
+    let s = write_suite(&[
+        ("assay.yaml", "name: socket\n"),
+        (
+            "sql/endpoints/addr.sql",
+            "select inet_server_addr() is null as over_socket\n",
+        ),
+        (
+            "checks/socket.yaml",
+            "name: over_socket\nquery: addr.sql\nexpect:\n  row_checks:\n    - {name: socket, sql: over_socket}\n  snapshot: {enabled: false}\n",
+        ),
+        (
+            "checks/tcp.yaml",
+            "name: over_tcp\nquery: addr.sql\nexpect:\n  row_checks:\n    - {name: tcp, sql: not over_socket}\n  snapshot: {enabled: false}\n",
+        ),
+    ]);
+    let json = s.path().join("r.json");
+    Assay::new(s.path())
+        .args(["run", "--no-progress"])
+        .args([format!("--format=json={}", json.display())])
+        .run()
+        .expect_code(1);
+    let v = verdicts(&read_json(&json));
+    assert_eq!(
+        v[&("over_socket".into(), "default".into())],
+        "pass",
+        "{v:?}"
+    );
+    assert_eq!(v[&("over_tcp".into(), "default".into())], "fail", "{v:?}");
+}
+
 #[test]
 fn partitioned_runs_merge_into_the_whole() {
     let dir = tempfile::tempdir().unwrap();

@@ -428,6 +428,12 @@ impl EmbeddedCluster {
         Ok(cluster)
     }
 
+    /// The directory of the server's Unix-domain socket (`-k`): assay's own
+    /// connections use it rather than TCP on the loopback.
+    pub fn socket_dir(&self) -> Option<&Path> {
+        self.run_dir.as_ref().map(|d| d.path())
+    }
+
     fn data_dir(&self) -> Option<PathBuf> {
         self.run_dir.as_ref().map(|d| d.path().join("data"))
     }

@@ -141,7 +141,7 @@ impl Database {
         pool_size: u32,
     ) -> Result<Database, String> {
         let cluster = embedded::EmbeddedCluster::start_from(bins, source, placement).await?;
-        let pool = pool(embedded_options(cluster.port), pool_size).await?;
+        let pool = pool(embedded_options(&cluster), pool_size).await?;
         Ok(Database {
             pool,
             label: cluster.label(),
@@ -164,7 +164,7 @@ impl Database {
         let size = self.pool.options().get_max_connections();
         self.pool.close().await;
         let copied = cluster.snapshot_data(dest).await;
-        self.pool = pool(embedded_options(cluster.port), size).await?;
+        self.pool = pool(embedded_options(cluster), size).await?;
         self.label = cluster.label();
         copied
     }
@@ -191,12 +191,18 @@ impl Database {
     }
 }
 
-fn embedded_options(port: u16) -> PgConnectOptions {
-    PgConnectOptions::new()
-        .host("127.0.0.1")
-        .port(port)
+/// Connections to a cluster assay started: through its Unix-domain socket
+/// (a round trip on the loopback TCP stack costs both sides kernel time on
+/// every statement), TCP only if the run directory is gone.
+fn embedded_options(cluster: &embedded::EmbeddedCluster) -> PgConnectOptions {
+    let opts = PgConnectOptions::new()
+        .port(cluster.port)
         .username("postgres")
-        .database("postgres")
+        .database("postgres");
+    match cluster.socket_dir() {
+        Some(dir) => opts.socket(dir),
+        None => opts.host("127.0.0.1"),
+    }
 }
 
 /// A pooled connection idle for longer than this is pinged before use.
