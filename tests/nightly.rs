@@ -18,14 +18,40 @@ use std::sync::OnceLock;
 
 const LATE_NIGHTS: [u32; 3] = [10, 12, 14];
 
+/// Where the month and its report live. They are shared by every test of
+/// this file through statics, which are never dropped: a `TempDir` there
+/// would outlive the process. So they live in one directory per test
+/// process under cargo's tmp dir for tests; a later process removes the
+/// directories of processes that are gone.
+fn shared_scratch() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join("nightly-shared");
+        std::fs::create_dir_all(&base).unwrap();
+        for entry in std::fs::read_dir(&base).unwrap().flatten() {
+            let alive = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<u32>().ok())
+                .is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
+            if !alive {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+        let dir = base.join(std::process::id().to_string());
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    })
+}
+
 struct Month {
-    _suite: tempfile::TempDir,
-    dir: tempfile::TempDir,
+    dir: PathBuf,
 }
 
 impl Month {
     fn history(&self) -> PathBuf {
-        self.dir.path().join("history")
+        self.dir.join("history")
     }
 }
 
@@ -37,12 +63,14 @@ fn night(n: u32) -> String {
 fn month() -> &'static Month {
     static MONTH: OnceLock<Month> = OnceLock::new();
     MONTH.get_or_init(|| {
-        let suite = common::suite_copy("nightly");
-        let dir = tempfile::tempdir().unwrap();
-        let history = dir.path().join("history");
+        let suite = shared_scratch().join("suite");
+        std::fs::create_dir_all(&suite).unwrap();
+        common::copy_dir(&common::suite("nightly"), &suite);
+        let dir = shared_scratch().join("month");
+        let history = dir.join("history");
         for n in 1..=30 {
             std::fs::write(
-                suite.path().join("clock.sql"),
+                suite.join("clock.sql"),
                 format!(
                     "create table shop.clock as select date '{}' as today;\n",
                     night(n)
@@ -50,7 +78,7 @@ fn month() -> &'static Month {
             )
             .unwrap();
             // The data changes every night: nothing to gain from the fixture cache.
-            let out = Assay::new(suite.path())
+            let out = Assay::new(&suite)
                 .args([
                     "run",
                     "--no-progress",
@@ -65,7 +93,7 @@ fn month() -> &'static Month {
             // The late batch fails its check (exit 1); every other night passes.
             out.expect_code(if LATE_NIGHTS.contains(&n) { 1 } else { 0 });
         }
-        Month { _suite: suite, dir }
+        Month { dir }
     })
 }
 
@@ -98,12 +126,13 @@ fn report(history: &Path, out_dir: &Path, now: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(out_dir.join("report.json")).unwrap()).unwrap()
 }
 
-fn month_report() -> &'static (tempfile::TempDir, Value) {
-    static R: OnceLock<(tempfile::TempDir, Value)> = OnceLock::new();
+fn month_report() -> &'static (PathBuf, Value) {
+    static R: OnceLock<(PathBuf, Value)> = OnceLock::new();
     R.get_or_init(|| {
         let m = month();
-        let out = tempfile::tempdir().unwrap();
-        let json = report(&m.history(), out.path(), "2025-09-30T06:00:00Z");
+        let out = shared_scratch().join("report");
+        std::fs::create_dir_all(&out).unwrap();
+        let json = report(&m.history(), &out, "2025-09-30T06:00:00Z");
         (out, json)
     })
 }
@@ -400,7 +429,7 @@ fn outline(dom: &str) -> String {
 #[test]
 fn the_html_report_renders_in_chromium() {
     let (out, d) = month_report();
-    let html = out.path().join("report.html");
+    let html = out.join("report.html");
     let text = std::fs::read_to_string(&html).unwrap();
     // Self-contained: no script, nothing fetched.
     for needle in ["<script", "src=\"http", "href=\"http", "@import", "url("] {
@@ -445,7 +474,7 @@ fn the_html_report_renders_in_chromium() {
 #[test]
 fn the_markdown_report() {
     let (out, _) = month_report();
-    let md = std::fs::read_to_string(out.path().join("report.md")).unwrap();
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     // Measured times vary from run to run.
     // Measured times (and so the slowdowns among them) vary from run to run.
     let md = Regex::new(r"(?m)^\| (daily_leads[^|]*)\| [0-9.]+ \|")
