@@ -64,7 +64,6 @@ fn month() -> &'static Month {
     static MONTH: OnceLock<Month> = OnceLock::new();
     MONTH.get_or_init(|| {
         let suite = shared_scratch().join("suite");
-        std::fs::create_dir_all(&suite).unwrap();
         common::copy_dir(&common::suite("nightly"), &suite);
         let dir = shared_scratch().join("month");
         let history = dir.join("history");
