@@ -134,3 +134,89 @@ fn each_query_runs_once_per_parameter_set() {
         .expect_code(0);
     assert_eq!(calls("kpi.sql"), 3 * sets["kpi_cards"] as i64);
 }
+
+/// With one job the run keeps one connection for all its units: the
+/// endpoint statement is parsed once for all its parameter sets, and every
+/// unit's transaction runs in the same server session. (Handed back to the
+/// pool after each unit, the connection was still away when the next unit
+/// started, so units alternated between two connections and each parsed
+/// the statement again.)
+#[test]
+fn one_job_keeps_one_connection_and_parses_each_statement_once() {
+    let server = Server::primary();
+    server.psql("create role app login password 'app-pw' superuser");
+    server.psql("create database fixtures owner app");
+    let url = server.url("app", "app-pw", "fixtures");
+    Assay::new(repo())
+        .args(["seed", "--database-url", &url])
+        .run()
+        .expect_code(0);
+    // Every parse, bind and execute in the log, with the session it ran in.
+    server.psql("alter system set log_min_duration_statement = 0");
+    server.psql("alter system set log_line_prefix = 'session=%c '");
+    server.psql("select pg_reload_conf()");
+
+    let run = |jobs: &str| {
+        let before = server.log().len();
+        Assay::new(repo())
+            .args(["run", "--no-progress", "--env", "fixtures"])
+            .args(["--database-url", &url, "--filter", "kpi_cards"])
+            .args(["--jobs", jobs])
+            .run()
+            .expect_code(0);
+        server.log()[before..].to_string()
+    };
+    let sets = Assay::new(repo())
+        .args(["list", "--filter", "kpi_cards"])
+        .run()
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("    "))
+        .count();
+    assert!(sets >= 4, "kpi_cards has {sets} parameter sets");
+
+    let log = run("1");
+    let session_of = |line: &str| {
+        line.split_whitespace()
+            .find_map(|w| w.strip_prefix("session="))
+            .map(str::to_string)
+    };
+    let kpi = |step: &str| {
+        log.lines()
+            .filter(|l| {
+                l.contains(&format!("  {step} "))
+                    && l.contains("-- GET /api/analytics/dashboard/v5/kpi")
+            })
+            .count()
+    };
+    assert_eq!(kpi("execute"), sets, "one execution per set:\n{log}");
+    assert_eq!(kpi("parse"), 1, "parsed once for {sets} sets:\n{log}");
+    let unit_sessions: std::collections::BTreeSet<String> = log
+        .lines()
+        .filter(|l| l.contains("BEGIN READ ONLY"))
+        .filter_map(session_of)
+        .collect();
+    assert_eq!(
+        log.lines()
+            .filter(|l| l.contains("BEGIN READ ONLY"))
+            .count(),
+        sets,
+        "one transaction per unit:\n{log}"
+    );
+    assert_eq!(
+        unit_sessions.len(),
+        1,
+        "units in sessions {unit_sessions:?}"
+    );
+
+    // Two jobs: two kept connections at most, so at most two parses.
+    let log = run("2");
+    let parses = log
+        .lines()
+        .filter(|l| l.contains("  parse ") && l.contains("-- GET /api/analytics/dashboard/v5/kpi"))
+        .count();
+    assert!(
+        (1..=2).contains(&parses),
+        "{parses} parses with two jobs:\n{log}"
+    );
+}

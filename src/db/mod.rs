@@ -7,6 +7,7 @@ pub mod decode;
 pub mod docker;
 pub mod embedded;
 pub mod fixtures;
+pub mod kept;
 pub mod setup;
 pub mod url;
 

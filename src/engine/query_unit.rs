@@ -5,12 +5,12 @@ use super::session::{Session, StatementError};
 use super::timing::{self, TimingPolicy};
 use crate::checks::{predicates, reconcile, relations, shape, Outcome, Status};
 use crate::db::bind::Bind;
+use crate::db::kept::KeptConnections;
 use crate::output::QueryOutput;
 use crate::snapshot::{self, Comparison, WriteMode};
 use crate::sql;
 use crate::suite::{Environment, ParamSet, ParamType, ParamValue, QueryCheck, Severity};
 use crate::timing::TimingStats;
-use sqlx::postgres::PgPool;
 use sqlx::Row;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -18,7 +18,9 @@ use std::time::Duration;
 
 /// What every unit of a run shares.
 pub struct Context {
-    pub pool: PgPool,
+    /// The target's pool, and the connections this run keeps from it
+    /// between units (one per job at most).
+    pub connections: KeptConnections,
     /// Label of the database (host:port/db), stamped on every result.
     pub target: String,
     /// A database assay did not create: tighter statement timeouts.
@@ -191,15 +193,16 @@ pub async fn run(ctx: &Context, check: &QueryCheck, set: &ParamSet) -> QueryUnit
         }
     };
 
-    let mut session = match Session::open(&ctx.pool, statement_timeout(ctx, check)).await {
-        Ok(s) => s,
-        Err(e) => {
-            result
-                .outcomes
-                .push(Outcome::error("query", "query", sev, e.message.clone()));
-            return done(result, None, Some(e.message), None);
-        }
-    };
+    let mut session =
+        match Session::open_kept(&ctx.connections, statement_timeout(ctx, check)).await {
+            Ok(s) => s,
+            Err(e) => {
+                result
+                    .outcomes
+                    .push(Outcome::error("query", "query", sev, e.message.clone()));
+                return done(result, None, Some(e.message), None);
+            }
+        };
 
     // 1. Execute once: this output is what every check judges, and its time
     //    is the first timing sample.
@@ -394,7 +397,7 @@ pub async fn finish_timing(
     let sql = &check.statement.sql;
     let mut samples: Vec<f64> = Vec::new();
     let mut solo = p.first_solo;
-    let session = Session::open(&ctx.pool, statement_timeout(ctx, check)).await;
+    let session = Session::open_kept(&ctx.connections, statement_timeout(ctx, check)).await;
     let mut session = match session {
         Ok(s) => Some(s),
         Err(e) => {

@@ -203,7 +203,7 @@ pub async fn run(
     let contexts: Vec<Context> = targets
         .iter()
         .map(|db| Context {
-            pool: db.pool.clone(),
+            connections: crate::db::kept::KeptConnections::new(db.pool.clone()),
             target: db.label.clone(),
             external: db.external,
             environment: env,

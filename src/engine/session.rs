@@ -4,6 +4,7 @@
 
 use crate::db::bind::{bind_all, Bind};
 use crate::db::decode;
+use crate::db::kept::KeptConnections;
 use crate::output::QueryOutput;
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgColumn, PgPool, PgRow};
@@ -18,6 +19,12 @@ pub struct Session {
     /// `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`: every statement
     /// of a transaction reads the same snapshot.
     repeatable_read: bool,
+    /// Where the connection goes back to when the session closes cleanly
+    /// (else it returns to the pool when dropped).
+    home: Option<KeptConnections>,
+    /// The connection failed below the SQL level (IO, protocol) or the
+    /// server is going away: it is dropped, never kept.
+    broken: bool,
 }
 
 /// `sql` with the columns at `as_text` cast to text, every column renamed
@@ -89,7 +96,37 @@ impl Session {
             in_tx: false,
             text_reread: Vec::new(),
             repeatable_read: false,
+            home: None,
+            broken: false,
         })
+    }
+
+    /// A session on a connection the run keeps between its units (one
+    /// whose statement cache is warm, when there is one).
+    pub async fn open_kept(
+        kept: &KeptConnections,
+        timeout: Duration,
+    ) -> Result<Session, StatementError> {
+        let conn = kept.acquire().await?;
+        Ok(Session {
+            conn,
+            timeout_ms: timeout.as_millis().max(1) as u64,
+            in_tx: false,
+            text_reread: Vec::new(),
+            repeatable_read: false,
+            home: Some(kept.clone()),
+            broken: false,
+        })
+    }
+
+    /// The statement error of `e`; an error below the SQL level, or one
+    /// that says the server is going away, marks the connection as not to
+    /// be kept.
+    fn failed(&mut self, e: sqlx::Error) -> StatementError {
+        if !matches!(e, sqlx::Error::Database(_)) || crate::db::is_connection_error(&e) {
+            self.broken = true;
+        }
+        e.into()
     }
 
     /// A session whose statements read one snapshot (`REPEATABLE READ READ
@@ -128,7 +165,10 @@ impl Session {
                 "BEGIN{isolation} READ ONLY; SET LOCAL statement_timeout = {}{custom_plans}",
                 self.timeout_ms
             );
-            sqlx::raw_sql(&sql).execute(&mut *self.conn).await?;
+            sqlx::raw_sql(&sql)
+                .execute(&mut *self.conn)
+                .await
+                .map_err(|e| self.failed(e))?;
             self.in_tx = true;
         }
         Ok(())
@@ -136,8 +176,12 @@ impl Session {
 
     async fn abort(&mut self) {
         if self.in_tx {
-            let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *self.conn).await;
-            self.in_tx = false;
+            match sqlx::raw_sql("ROLLBACK").execute(&mut *self.conn).await {
+                Ok(_) => self.in_tx = false,
+                Err(e) => {
+                    self.failed(e);
+                }
+            }
         }
     }
 
@@ -164,14 +208,22 @@ impl Session {
         self.text_reread.clear();
         let start = Instant::now();
         let q = bind_all(sqlx::query(sql), binds);
-        let rows: Vec<PgRow> = q.fetch_all(&mut *self.conn).await?;
+        let rows: Vec<PgRow> = q
+            .fetch_all(&mut *self.conn)
+            .await
+            .map_err(|e| self.failed(e))?;
         let elapsed = start.elapsed();
         let pg_columns: Vec<PgColumn> = match rows.first() {
             Some(r) => r.columns().to_vec(),
             // No rows, no row metadata: the statement's description (names
             // and types; sqlx's `describe` would also plan it again to infer
             // nullability, which nothing here reads).
-            None => (&mut *self.conn).prepare(sql).await?.columns().to_vec(),
+            None => (&mut *self.conn)
+                .prepare(sql)
+                .await
+                .map_err(|e| self.failed(e))?
+                .columns()
+                .to_vec(),
         };
         let columns = decode::columns(&pg_columns);
         match decode::decode(columns.clone(), &pg_columns, &rows, &[]) {
@@ -182,7 +234,10 @@ impl Session {
                 // (PostgreSQL's own output for them).
                 let wrapped = text_cast(sql, &columns, &unreadable.columns);
                 let q = bind_all(sqlx::query(&wrapped), binds);
-                let rows: Vec<PgRow> = q.fetch_all(&mut *self.conn).await?;
+                let rows: Vec<PgRow> = q
+                    .fetch_all(&mut *self.conn)
+                    .await
+                    .map_err(|e| self.failed(e))?;
                 self.text_reread = unreadable
                     .columns
                     .iter()
@@ -217,8 +272,9 @@ impl Session {
         match r {
             Ok(_) => Ok(elapsed),
             Err(e) => {
+                let e = self.failed(e);
                 self.abort().await;
-                Err(e.into())
+                Err(e)
             }
         }
     }
@@ -241,14 +297,22 @@ impl Session {
         match q.fetch_all(&mut *self.conn).await {
             Ok(r) => Ok(r),
             Err(e) => {
+                let e = self.failed(e);
                 self.abort().await;
-                Err(e.into())
+                Err(e)
             }
         }
     }
 
-    /// Ends the unit's transaction (it was read-only: nothing to commit).
+    /// Ends the unit's transaction (it was read-only: nothing to commit)
+    /// and keeps the connection for the run's next unit when it came from
+    /// kept connections and is sound.
     pub async fn close(mut self) {
         self.abort().await;
+        if let Some(home) = self.home.take() {
+            if !self.broken && !self.in_tx {
+                home.keep(self.conn);
+            }
+        }
     }
 }

@@ -91,7 +91,7 @@ pub async fn run(ctx: &Context, check: &TableCheck) -> TableUnitDone {
             infrastructure: infra,
         }
     };
-    let mut session = match Session::open(&ctx.pool, Duration::from_secs(300)).await {
+    let mut session = match Session::open_kept(&ctx.connections, Duration::from_secs(300)).await {
         Ok(s) => s,
         Err(e) => {
             result.outcomes.push(Outcome::error(

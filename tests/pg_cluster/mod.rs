@@ -234,6 +234,11 @@ impl Server {
         }
     }
 
+    /// What the server has written to its log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("log")).unwrap_or_default()
+    }
+
     /// Runs SQL as the superuser over the Unix socket.
     #[track_caller]
     pub fn psql(&self, sql: &str) -> String {
