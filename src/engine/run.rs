@@ -225,6 +225,18 @@ pub async fn run(
     let mut skipped_units: Vec<UnitResult> = Vec::new();
     let mut futures: Vec<LocalBoxFuture<'_, Done>> = Vec::new();
     for (ti, ctx) in contexts.iter().enumerate() {
+        // Table units first: each scans whole relations, and they are the
+        // longest units of a run; started last, one of them kept a single
+        // job busy while the others had nothing left to do.
+        for check in &tables {
+            if check.applies_to(env) {
+                futures.push(
+                    async move { Done::Table(table_with_retry(ctx, check).await) }.boxed_local(),
+                );
+            } else {
+                skipped_units.push(table_unit::skipped(ctx, check));
+            }
+        }
         for (ci, check) in queries.iter().enumerate() {
             if !check.applies_to(env) {
                 let mut r =
@@ -251,15 +263,6 @@ pub async fn run(
                     }
                     .boxed_local(),
                 );
-            }
-        }
-        for check in &tables {
-            if check.applies_to(env) {
-                futures.push(
-                    async move { Done::Table(table_with_retry(ctx, check).await) }.boxed_local(),
-                );
-            } else {
-                skipped_units.push(table_unit::skipped(ctx, check));
             }
         }
     }
