@@ -557,8 +557,18 @@ impl EmbeddedCluster {
     /// files: nothing of them is kept, so the shutdown checkpoint a fast
     /// shutdown would write is skipped.
     pub fn stop_blocking(&mut self) {
+        let dir = self.run_dir.take();
+        if let (Some(child), Some(dir)) = (&self.child, &dir) {
+            // Immediate shutdown, and the files go anyway: they are removed
+            // while the server's processes exit (an open file stays readable
+            // after its unlink; an immediate shutdown writes nothing), and
+            // whatever is left once the server is gone after that.
+            let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGQUIT);
+            let _ = std::fs::remove_dir_all(dir.path().join("data"));
+        }
         self.stop_server_with(nix::sys::signal::Signal::SIGQUIT);
-        if let Some(dir) = self.run_dir.take() {
+        if let Some(dir) = dir {
             let _ = dir.close();
         }
     }
