@@ -14,8 +14,9 @@ fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-#[test]
-fn each_query_runs_once_per_parameter_set() {
+/// A server with a database `fixtures` seeded with this repository's
+/// fixtures, and the URL assay reaches it by (a url target).
+fn seeded_server() -> (Server, String) {
     let server = Server::primary();
     server.psql("create role app login password 'app-pw' superuser");
     server.psql("create database fixtures owner app");
@@ -24,6 +25,12 @@ fn each_query_runs_once_per_parameter_set() {
         .args(["seed", "--database-url", &url])
         .run()
         .expect_code(0);
+    (server, url)
+}
+
+#[test]
+fn each_query_runs_once_per_parameter_set() {
+    let (server, url) = seeded_server();
     server.psql_db("fixtures", "create extension pg_stat_statements");
     server.psql_db("fixtures", "select pg_stat_statements_reset()");
 
@@ -143,14 +150,7 @@ fn each_query_runs_once_per_parameter_set() {
 /// the statement again.)
 #[test]
 fn one_job_keeps_one_connection_and_parses_each_statement_once() {
-    let server = Server::primary();
-    server.psql("create role app login password 'app-pw' superuser");
-    server.psql("create database fixtures owner app");
-    let url = server.url("app", "app-pw", "fixtures");
-    Assay::new(repo())
-        .args(["seed", "--database-url", &url])
-        .run()
-        .expect_code(0);
+    let (server, url) = seeded_server();
     // Every parse, bind and execute in the log, with the session it ran in.
     server.psql("alter system set log_min_duration_statement = 0");
     server.psql("alter system set log_line_prefix = 'session=%c '");

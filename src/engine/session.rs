@@ -88,17 +88,24 @@ fn generic_plans_allowed() -> bool {
 }
 
 impl Session {
-    pub async fn open(pool: &PgPool, timeout: Duration) -> Result<Session, StatementError> {
-        let conn = pool.acquire().await?;
-        Ok(Session {
+    fn on(
+        conn: PoolConnection<Postgres>,
+        timeout: Duration,
+        home: Option<KeptConnections>,
+    ) -> Session {
+        Session {
             conn,
             timeout_ms: timeout.as_millis().max(1) as u64,
             in_tx: false,
             text_reread: Vec::new(),
             repeatable_read: false,
-            home: None,
+            home,
             broken: false,
-        })
+        }
+    }
+
+    pub async fn open(pool: &PgPool, timeout: Duration) -> Result<Session, StatementError> {
+        Ok(Session::on(pool.acquire().await?, timeout, None))
     }
 
     /// A session on a connection the run keeps between its units (one
@@ -107,16 +114,11 @@ impl Session {
         kept: &KeptConnections,
         timeout: Duration,
     ) -> Result<Session, StatementError> {
-        let conn = kept.acquire().await?;
-        Ok(Session {
-            conn,
-            timeout_ms: timeout.as_millis().max(1) as u64,
-            in_tx: false,
-            text_reread: Vec::new(),
-            repeatable_read: false,
-            home: Some(kept.clone()),
-            broken: false,
-        })
+        Ok(Session::on(
+            kept.acquire().await?,
+            timeout,
+            Some(kept.clone()),
+        ))
     }
 
     /// The statement error of `e`; an error below the SQL level, or one
