@@ -600,3 +600,54 @@ fn partitioned_runs_merge_into_the_whole() {
         .run();
     not_json.expect_code(2);
 }
+
+/// A connection terminated while a unit's verification query runs is the
+/// database going away, not the check failing: the unit runs again, and
+/// passes.
+#[test]
+fn a_connection_terminated_during_a_verification_query_retries_the_unit() {
+    let primary = Server::primary();
+    primary.psql("create role app login password 'pw-t' superuser");
+    let s = write_suite(&[
+        ("assay.yaml", "name: terminated\ndefaults:\n  timing_runs: 0\n"),
+        ("sql/endpoints/one.sql", "select 1 as n\n"),
+        (
+            "checks/one.yaml",
+            "name: one\nquery: one.sql\nexpect:\n  reconcile:\n    - name: slow_verification\n      \
+             sql: select n from (select 1 as n, pg_sleep(1) is null as marker_slow_verification) v\n      \
+             compare: scalar\n      column: n\n      tolerance: 0\n  snapshot: {enabled: false}\n",
+        ),
+    ]);
+    let json = s.path().join("r.json");
+    let child = Assay::new(s.path())
+        .args([
+            "run",
+            "--no-progress",
+            "--env",
+            "fixtures",
+            "--database-url",
+        ])
+        .args([primary.url("app", "pw-t", "postgres")])
+        .args([format!("--format=json={}", json.display())])
+        .spawn();
+    // Terminate the verification query's backend once, while it sleeps.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let mut terminated = 0;
+    while terminated == 0 && std::time::Instant::now() < deadline {
+        terminated = primary
+            .psql(
+                "select count(pg_terminate_backend(pid)) from pg_stat_activity \
+                 where query like '%marker_slow_verification%' and pid <> pg_backend_pid()",
+            )
+            .parse()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(terminated, 1, "the verification query never ran");
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let v = verdicts(&read_json(&json));
+    assert_eq!(v[&("one".into(), "default".into())], "pass", "{v:?}");
+}

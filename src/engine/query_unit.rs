@@ -260,7 +260,24 @@ pub async fn run(ctx: &Context, check: &QueryCheck, set: &ParamSet) -> QueryUnit
     result.outcomes.extend(skipped);
     if !items.is_empty() {
         let json = predicates::output_json(&out);
-        let answers = evaluate_items(&mut session, check, set, &out, &items, &json).await;
+        let answers = match evaluate_items(&mut session, check, set, &out, &items, &json).await {
+            Ok(answers) => answers,
+            Err(e) => {
+                // The connection went away, not the checks: the unit runs
+                // again (engine::run retries it).
+                let msg = format!("cannot evaluate: {}", e.message);
+                for item in &items {
+                    result.outcomes.push(Outcome::error(
+                        item.kind,
+                        &item.name,
+                        item.severity,
+                        msg.clone(),
+                    ));
+                }
+                session.close().await;
+                return done(result, None, Some(msg), None);
+            }
+        };
         for (item, answer) in items.iter().zip(answers) {
             match answer {
                 Ok(a) => result.outcomes.extend(predicates::interpret(
@@ -306,17 +323,23 @@ pub async fn run(ctx: &Context, check: &QueryCheck, set: &ParamSet) -> QueryUnit
             Ok((ver, _)) => result
                 .outcomes
                 .push(reconcile::compare(r, rsev, &out, &ver)),
-            Err(e) => result.outcomes.push(Outcome::error(
-                "reconcile",
-                &r.name,
-                rsev,
-                format!(
+            Err(e) => {
+                let msg = format!(
                     "verification query failed: {} (in {}, reconcile `{}`)",
                     e.message,
                     check.file.display(),
                     r.name
-                ),
-            )),
+                );
+                result
+                    .outcomes
+                    .push(Outcome::error("reconcile", &r.name, rsev, msg.clone()));
+                if e.transient {
+                    // The connection went away, not the check: the unit
+                    // runs again (engine::run retries it).
+                    session.close().await;
+                    return done(result, None, Some(msg), None);
+                }
+            }
         }
     }
     session.close().await;
@@ -476,7 +499,7 @@ async fn evaluate_items(
     out: &QueryOutput,
     items: &[predicates::Item],
     json: &serde_json::Value,
-) -> Vec<Result<(i64, Vec<i64>), String>> {
+) -> Result<Vec<Result<(i64, Vec<i64>), String>>, StatementError> {
     let casts: BTreeMap<String, String> = check
         .types
         .iter()
@@ -493,16 +516,22 @@ async fn evaluate_items(
         Ok((n.unwrap_or(1), s.unwrap_or_default()))
     };
     let (all, binds) = prepare(predicates::statement(out, items));
-    if let Ok(rows) = session.rows(&all, Some(json), &binds).await {
-        if let Some(row) = rows.first() {
-            return (0..items.len()).map(|i| read(row, i)).collect();
+    match session.rows(&all, Some(json), &binds).await {
+        Ok(rows) => {
+            if let Some(row) = rows.first() {
+                return Ok((0..items.len()).map(|i| read(row, i)).collect());
+            }
         }
+        // The connection went away: nothing to learn one by one.
+        Err(e) if e.transient => return Err(e),
+        Err(_) => {}
     }
     // Something in the batch failed: evaluate one by one to say which.
     let mut answers = Vec::new();
     for item in items {
         let (one, binds) = prepare(predicates::statement(out, std::slice::from_ref(item)));
         answers.push(match session.rows(&one, Some(json), &binds).await {
+            Err(e) if e.transient => return Err(e),
             Ok(rows) => rows
                 .first()
                 .map(|r| read(r, 0))
@@ -516,7 +545,7 @@ async fn evaluate_items(
             Err(e) => Err(format!("cannot evaluate: {}", e.message)),
         });
     }
-    answers
+    Ok(answers)
 }
 
 fn snapshot_outcome(
