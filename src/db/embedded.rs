@@ -557,17 +557,16 @@ impl EmbeddedCluster {
     /// files: nothing of them is kept, so the shutdown checkpoint a fast
     /// shutdown would write is skipped.
     pub fn stop_blocking(&mut self) {
+        self.signal_server(nix::sys::signal::Signal::SIGQUIT);
         let dir = self.run_dir.take();
-        if let (Some(child), Some(dir)) = (&self.child, &dir) {
+        if let Some(dir) = &dir {
             // Immediate shutdown, and the files go anyway: they are removed
             // while the server's processes exit (an open file stays readable
             // after its unlink; an immediate shutdown writes nothing), and
             // whatever is left once the server is gone after that.
-            let pid = nix::unistd::Pid::from_raw(child.id() as i32);
-            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGQUIT);
             let _ = std::fs::remove_dir_all(dir.path().join("data"));
         }
-        self.stop_server_with(nix::sys::signal::Signal::SIGQUIT);
+        self.wait_for_server();
         if let Some(dir) = dir {
             let _ = dir.close();
         }
@@ -576,15 +575,21 @@ impl EmbeddedCluster {
     /// Stops the server (fast shutdown, then kill), keeping its files
     /// consistent on disk.
     fn stop_server(&mut self) {
-        self.stop_server_with(nix::sys::signal::Signal::SIGINT);
+        self.signal_server(nix::sys::signal::Signal::SIGINT);
+        self.wait_for_server();
     }
 
-    /// Stops the server with `signal` (SIGINT: fast shutdown; SIGQUIT:
-    /// immediate), then kills it after 10 s.
-    fn stop_server_with(&mut self, signal: nix::sys::signal::Signal) {
-        if let Some(mut child) = self.child.take() {
+    /// SIGINT: fast shutdown; SIGQUIT: immediate.
+    fn signal_server(&self, signal: nix::sys::signal::Signal) {
+        if let Some(child) = &self.child {
             let pid = nix::unistd::Pid::from_raw(child.id() as i32);
             let _ = nix::sys::signal::kill(pid, signal);
+        }
+    }
+
+    /// Waits for the signalled server to exit; kills it after 10 s.
+    fn wait_for_server(&mut self) {
+        if let Some(mut child) = self.child.take() {
             let deadline = Instant::now() + Duration::from_secs(10);
             loop {
                 match child.try_wait() {

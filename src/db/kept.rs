@@ -37,10 +37,6 @@ impl KeptConnections {
         }
     }
 
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
-    }
-
     /// The connection kept last (its statements are the most likely to be
     /// cached), else one from the pool.
     pub async fn acquire(&self) -> Result<PoolConnection<Postgres>, sqlx::Error> {

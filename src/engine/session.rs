@@ -177,7 +177,9 @@ impl Session {
     }
 
     async fn abort(&mut self) {
-        if self.in_tx {
+        // A broken connection is dropped, not kept: no ROLLBACK is sent
+        // down it (the server ends the transaction with the session).
+        if self.in_tx && !self.broken {
             match sqlx::raw_sql("ROLLBACK").execute(&mut *self.conn).await {
                 Ok(_) => self.in_tx = false,
                 Err(e) => {
